@@ -1,0 +1,4 @@
+import type { Command } from "./command.js";
+
+/** Every command stsorg offers, in the order `--help` lists them. Each lives in src/cli/commands/. */
+export const commands: Command[] = [];
