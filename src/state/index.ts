@@ -1,0 +1,22 @@
+/**
+ * State: the StateFile helpers, the StateBackend interface with its local-file and in-memory
+ * implementations, locking (withLock, heartbeat) and the stored encoding (checksum, schema validation).
+ */
+export type { StateBackend, ExpectedVersion, LockRequest, LockInfo, StateIdentity } from "./types.js";
+export { versionOf } from "./types.js";
+export { newState, attributesSha256, putResource, removeResource, findResource, compareAddress, type NewStateInit } from "./helpers.js";
+export { encodeState, decodeState, stateChecksum, checkIdentity, type DecodeOptions } from "./codec.js";
+export {
+  withLock,
+  whoAmI,
+  formatLockInfo,
+  formatAge,
+  isExpired,
+  StateLockedError,
+  DEFAULT_LOCK_TTL_MS,
+  realSleep,
+  type WithLockOptions,
+} from "./lock.js";
+export { LocalStateBackend, type LocalBackendOptions } from "./local.js";
+export { MemoryStateBackend, memoryStore, type MemoryStateStore, type MemoryBackendOptions } from "./memory.js";
+export { openBackend, identityOf, localStatePath, type StateEnvironment } from "./open.js";

@@ -1,0 +1,292 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { constants as fsConstants } from "node:fs";
+import { copyFile, link, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { basename, dirname, resolve } from "node:path";
+import { StateError } from "../errors/index.js";
+import type { StateFile } from "../model/index.js";
+import { checkCas, checkLockHeld, noLockError } from "./cas.js";
+import { decodeState, encodeState } from "./codec.js";
+import { isExpired, lockedError, newLockInfo } from "./lock.js";
+import type { ExpectedVersion, LockInfo, LockRequest, StateBackend, StateIdentity } from "./types.js";
+
+export interface LocalBackendOptions {
+  /** The state file. Next to it live `<path>.backup`, `<path>.lock` and, briefly, `<path>.mutex`. */
+  path: string;
+  identity?: StateIdentity;
+  now?: () => Date;
+  newId?: () => string;
+  version?: string;
+}
+
+/** A mutex file older than this was left by a process that died inside a few-millisecond critical section. */
+const MUTEX_STALE_MS = 30_000;
+const MUTEX_WAIT_MS = 45_000;
+
+/**
+ * The default backend: one JSON file. Writes are atomic and durable (temp file in the same folder, fsync,
+ * rename, fsync of the folder), so a crash leaves either the old or the new state, never a mix; the
+ * version being replaced is kept as `<path>.backup` (a hard link, so large states cost no copy).
+ * The lock is `<path>.lock` (created with link(2), which fails if it exists). Compare-and-swap checks,
+ * lock takeovers and heartbeats run under `<path>.mutex` so that two processes cannot interleave them.
+ */
+export class LocalStateBackend implements StateBackend {
+  readonly path: string;
+  readonly backupPath: string;
+  readonly lockPath: string;
+  private readonly mutexPath: string;
+  private readonly now: () => Date;
+  private readonly newId: () => string;
+  /** The version of the file as this handle last read or wrote it, to avoid re-parsing a large file per write. */
+  private cache: { ino: number; size: number; mtimeMs: number; lineage: string; serial: number } | undefined;
+
+  constructor(private readonly opts: LocalBackendOptions) {
+    this.path = resolve(opts.path);
+    this.backupPath = this.path + ".backup";
+    this.lockPath = this.path + ".lock";
+    this.mutexPath = this.path + ".mutex";
+    this.now = opts.now ?? (() => new Date());
+    this.newId = opts.newId ?? randomUUID;
+  }
+
+  describe(): string {
+    return `local file ${this.path}`;
+  }
+
+  async read(): Promise<StateFile | null> {
+    let text: string;
+    let st;
+    try {
+      const fh = await open(this.path, "r");
+      try {
+        st = await fh.stat();
+        text = await fh.readFile("utf8");
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      if (isErrno(e, "ENOENT")) return null;
+      throw new StateError(`Cannot read state ${this.path}: ${(e as Error).message}`, { file: this.path, cause: e });
+    }
+    const state = decodeState(text, {
+      source: this.path,
+      backup: (await exists(this.backupPath)) ? this.backupPath : undefined,
+      identity: this.opts.identity,
+    });
+    this.cache = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, lineage: state.lineage, serial: state.serial };
+    return state;
+  }
+
+  async write(next: StateFile, expected: ExpectedVersion): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    const text = encodeState(next);
+    // The slow part (writing and syncing a possibly large file) happens outside the mutex.
+    const tmp = `${this.path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    try {
+      await writeDurable(tmp, text).catch((e: unknown) => {
+        throw new StateError(`Cannot write state ${this.path}: ${(e as Error).message}`, { file: this.path, cause: e });
+      });
+      await this.withMutex(async () => {
+        checkLockHeld(await this.readLock(), expected.lockId, this.describe());
+        checkCas(await this.storedVersion(), next, expected, this.describe());
+        try {
+          if (await exists(this.path)) await this.keepBackup();
+          await rename(tmp, this.path);
+        } catch (e) {
+          throw new StateError(`Cannot write state ${this.path}: ${(e as Error).message}`, { file: this.path, cause: e });
+        }
+        await fsyncDir(dirname(this.path));
+        const st = await stat(this.path);
+        this.cache = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, lineage: next.lineage, serial: next.serial };
+      });
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  async lock(req: LockRequest): Promise<LockInfo> {
+    await mkdir(dirname(this.path), { recursive: true });
+    return this.withMutex(async () => {
+      const now = this.now();
+      const info = newLockInfo(req, this.newId(), now, this.opts.version ?? "0.0.0", this.path);
+      const held = await this.readLock();
+      if (held !== null) {
+        if (!isExpired(held, now)) throw lockedError(held, now, 0);
+        info.TakenOver = { ID: held.ID, Who: held.Who, Operation: held.Operation, Created: held.Created, Expires: held.Expires };
+        // Under the mutex nobody else can renew or take it between our check and this rename.
+        await this.writeLock(info, "replace");
+      } else {
+        await this.writeLock(info, "create");
+      }
+      return info;
+    });
+  }
+
+  async refreshLock(id: string, ttlMs: number): Promise<LockInfo> {
+    return this.withMutex(async () => {
+      const held = await this.readLock();
+      if (held === null || held.ID !== id) throw noLockError(id, held, this.describe());
+      const next = { ...held, Expires: new Date(this.now().getTime() + ttlMs).toISOString() };
+      await this.writeLock(next, "replace");
+      return next;
+    });
+  }
+
+  async unlock(id: string): Promise<void> {
+    await this.withMutex(async () => {
+      const held = await this.readLock();
+      if (held === null || held.ID !== id) throw noLockError(id, held, this.describe());
+      await unlink(this.lockPath);
+      await fsyncDir(dirname(this.path));
+    });
+  }
+
+  async currentLock(): Promise<LockInfo | null> {
+    return this.readLock();
+  }
+
+  private async storedVersion(): Promise<{ lineage: string; serial: number } | null> {
+    let st;
+    try {
+      st = await stat(this.path);
+    } catch (e) {
+      if (isErrno(e, "ENOENT")) return null;
+      throw e;
+    }
+    const c = this.cache;
+    if (c && c.ino === st.ino && c.size === st.size && c.mtimeMs === st.mtimeMs) return { lineage: c.lineage, serial: c.serial };
+    // Someone else wrote it: full validation, so a damaged file is never silently replaced.
+    const state = decodeState(await readFile(this.path, "utf8"), {
+      source: this.path,
+      backup: (await exists(this.backupPath)) ? this.backupPath : undefined,
+    });
+    return { lineage: state.lineage, serial: state.serial };
+  }
+
+  private async keepBackup(): Promise<void> {
+    const tmp = `${this.backupPath}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    try {
+      await link(this.path, tmp);
+    } catch {
+      // File systems without hard links: copy instead.
+      await copyFile(this.path, tmp, fsConstants.COPYFILE_FICLONE);
+    }
+    await rename(tmp, this.backupPath);
+  }
+
+  private async readLock(): Promise<LockInfo | null> {
+    let text: string;
+    try {
+      text = await readFile(this.lockPath, "utf8");
+    } catch (e) {
+      if (isErrno(e, "ENOENT")) return null;
+      throw e;
+    }
+    try {
+      const info = JSON.parse(text) as LockInfo;
+      if (typeof info.ID === "string" && typeof info.Expires === "string") return info;
+    } catch {
+      // fall through
+    }
+    // An unreadable lock file cannot be renewed by anyone, so it counts as expired.
+    return {
+      ID: "unreadable",
+      Operation: "unknown",
+      Who: "unknown",
+      Version: "unknown",
+      Created: new Date(0).toISOString(),
+      Expires: new Date(0).toISOString(),
+      Path: this.path,
+    };
+  }
+
+  /** Lock files are written whole to a temp file first, so a reader never sees half a lock. */
+  private async writeLock(info: LockInfo, mode: "create" | "replace"): Promise<void> {
+    const tmp = `${this.lockPath}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    await writeDurable(tmp, JSON.stringify(info, null, 2) + "\n");
+    try {
+      if (mode === "create") {
+        await link(tmp, this.lockPath);
+        await unlink(tmp);
+      } else {
+        await rename(tmp, this.lockPath);
+      }
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+    await fsyncDir(dirname(this.path));
+  }
+
+  private async withMutex<T>(fn: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    let wait = 2;
+    for (;;) {
+      try {
+        const fh = await open(this.mutexPath, "wx");
+        await fh.writeFile(`${process.pid}\n`);
+        await fh.close();
+        break;
+      } catch (e) {
+        if (!isErrno(e, "EEXIST")) throw e;
+      }
+      try {
+        const st = await stat(this.mutexPath);
+        if (Date.now() - st.mtimeMs > MUTEX_STALE_MS) {
+          await unlink(this.mutexPath).catch(() => undefined);
+          continue;
+        }
+      } catch {
+        continue;
+      }
+      if (Date.now() - started > MUTEX_WAIT_MS) {
+        throw new StateError(`Timed out waiting for ${basename(this.mutexPath)} next to the state file.`, {
+          file: this.mutexPath,
+          hint: "Another stsorg process is updating the state; if none is running, delete that file.",
+        });
+      }
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, 50);
+    }
+    try {
+      return await fn();
+    } finally {
+      await unlink(this.mutexPath).catch(() => undefined);
+    }
+  }
+}
+
+async function writeDurable(path: string, text: string): Promise<void> {
+  const fh = await open(path, "wx", 0o600);
+  try {
+    await fh.writeFile(text, "utf8");
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, "r");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // Some platforms cannot fsync a directory; the rename is still atomic there.
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isErrno(e: unknown, code: string): boolean {
+  return typeof e === "object" && e !== null && (e as { code?: unknown }).code === code;
+}
