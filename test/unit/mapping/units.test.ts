@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { computeDesiredState } from "../../../src/mapping/index.js";
-import type { MoClassRef, OrgUnitRegistration } from "../../../src/model/index.js";
+import type { MoClassRef, MoOrgUnit, OrgUnitRegistration, SyncPolicy } from "../../../src/model/index.js";
 import { ADMIN_TOP, AD, FKORG, OPUS, SnapshotBuilder, T, TOP, cls, policy, uid } from "./builder.js";
 
 const A = uid(0xa);
@@ -90,10 +90,11 @@ describe("unit relevance", () => {
 describe("ignored unit levels and types", () => {
   const level = cls(uid(0x1e7), "Afdelingsniveau");
   const type = cls(uid(0x7e7), "Team");
-  it.each([
+  const cases: [string, Partial<SyncPolicy>, Partial<MoOrgUnit>][] = [
     ["level", { ignoredUnitLevels: [level.uuid] }, { org_unit_level: level }],
     ["type", { ignoredUnitTypes: [type.uuid] }, { unit_type: type }],
-  ] as const)("a unit of an ignored %s is not written; children and positions attach to the nearest written ancestor", (_k, pol, opts) => {
+  ];
+  it.each(cases)("a unit of an ignored %s is not written; children and positions attach to the nearest written ancestor", (_k, pol, opts) => {
     const b = new SnapshotBuilder()
       .unit(A, "Område", TOP)
       .unit(B, "Ignored", A, opts)
