@@ -77,7 +77,7 @@ export function promoteManifest(source: ManifestText, target: ManifestText): Pro
       removeSection(tgt, section.path, section.keep);
       continue;
     }
-    const prepared = portableCopy(src, sNode, section, uuidMap, envUuids, findings);
+    const prepared = portableCopy(src, tgt, sNode, section, uuidMap, envUuids, findings);
     if (isMap(tNode) && isMap(prepared)) {
       mergeMap(tNode, prepared, new Set(section.keep));
     } else {
@@ -184,6 +184,7 @@ function readUuidMap(tgt: Parsed): UuidMap {
  */
 function portableCopy(
   src: Parsed,
+  tgt: Parsed,
   node: unknown,
   section: { path: DocPath; keep: readonly string[] },
   uuidMap: UuidMap,
@@ -194,8 +195,9 @@ function portableCopy(
   if (isMap(copy) && section.keep.length > 0) {
     copy.items = copy.items.filter((p) => !section.keep.includes(keyOf(p) ?? ""));
   }
-  visitScalars(copy, section.path, (scalar, path) => {
+  visitScalars(copy, section.path, (scalar, path, isKey) => {
     if (typeof scalar.value !== "string") return;
+    const replaced = isKey ? undefined : tgt.doc.getIn(path);
     const origin: ValueOrigin = { from: "source", file: src.file, line: lineOf(src, scalar), path: formatPath(path) };
     scalar.value = replaceUuids(scalar.value, (uuid) => {
       const lower = uuid.toLowerCase();
@@ -207,7 +209,13 @@ function portableCopy(
       }
       const env = envUuids.get(lower);
       if (env) findings.push({ kind: "refused", path: formatPath(path), uuid, sourceField: env.field, origin });
-      else findings.push({ kind: "review", path: formatPath(path), uuid, origin });
+      else {
+        const finding: PromotionFinding = { kind: "review", path: formatPath(path), uuid, origin };
+        // Saying which of the target's own uuids it would overwrite makes a missing map entry obvious.
+        const previous = typeof replaced === "string" ? uuidsIn(replaced).filter((u) => u.toLowerCase() !== lower) : [];
+        if (previous.length > 0 && typeof replaced === "string" && !replaced.toLowerCase().includes(lower)) finding.replaces = previous[0];
+        findings.push(finding);
+      }
       return uuid;
     });
   });
@@ -258,13 +266,13 @@ function isPortable(path: DocPath): boolean {
 }
 
 /** Calls `visit` for every scalar, keys included (a key's path is the path of its entry). */
-function visitScalars(node: unknown, path: DocPath, visit: (s: Scalar, path: DocPath) => void): void {
-  if (isScalar(node)) visit(node, path);
+function visitScalars(node: unknown, path: DocPath, visit: (s: Scalar, path: DocPath, isKey: boolean) => void): void {
+  if (isScalar(node)) visit(node, path, false);
   else if (isMap(node)) {
     for (const pair of node.items) {
       const k = keyOf(pair);
       const p = [...path, k ?? "?"];
-      if (isScalar(pair.key)) visit(pair.key, p);
+      if (isScalar(pair.key)) visit(pair.key, p, true);
       visitScalars(pair.value, p, visit);
     }
   } else if (isSeq(node)) node.items.forEach((item, i) => visitScalars(item, [...path, i], visit));

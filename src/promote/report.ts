@@ -37,7 +37,11 @@ export function promotionReport(result: PromotionResult): string {
     lines.push(
       `Warning: ${count(review.length, "uuid")} carried over from ${result.source} unchanged; check that each exists in ${result.target}'s environment, or map it in spec.promotion.uuidMap (map a uuid to itself to mark it as shared):`,
     );
-    for (const f of review) lines.push(`  ${f.path}: ${f.uuid} (${originText(f.origin, false)})`);
+    for (const f of review) {
+      if (f.kind !== "review") continue;
+      const replaces = f.replaces ? `, replaces ${result.target}'s ${f.replaces}` : "";
+      lines.push(`  ${f.path}: ${f.uuid} (${originText(f.origin, false)}${replaces})`);
+    }
   }
   if (mapped.length > 0) {
     if (lines.length > 0) lines.push("");

@@ -38,7 +38,14 @@ export type PromotionFinding =
       sourceField: string;
       origin: ValueOrigin;
     }
-  | { kind: "review"; path: string; uuid: string; origin: ValueOrigin }
+  | {
+      kind: "review";
+      path: string;
+      uuid: string;
+      origin: ValueOrigin;
+      /** The target's own uuid this one overwrites at the same path, if any. */
+      replaces?: string;
+    }
   | { kind: "mapped"; path: string; uuid: string; mappedTo: string; origin: ValueOrigin };
 
 export interface PromotionResult {

@@ -181,7 +181,11 @@ describe("promoteManifest: uuids", () => {
     const target = edit(PROD_TEXT, `      ${TEST_TOP_UNIT}: ${PROD_TOP_UNIT} # top unit\n`, "");
     const r = promote(TEST_TEXT, target);
     expect(spec(r.after).sync.topUnitUuid).toBe(TEST_TOP_UNIT);
-    expect(ofKind(r.findings, "review").map((f) => f.path)).toEqual(["spec.sync.topUnitUuid"]);
+    expect(ofKind(r.findings, "review")).toEqual([
+      expect.objectContaining({ path: "spec.sync.topUnitUuid", uuid: TEST_TOP_UNIT, replaces: PROD_TOP_UNIT }),
+    ]);
+    expect(promotionReport(r)).toContain(`spec.sync.topUnitUuid: ${TEST_TOP_UNIT} (from environments/test.yaml:`);
+    expect(promotionReport(r)).toContain(`replaces environments/prod.yaml's ${PROD_TOP_UNIT})`);
   });
 
   it("never flags the fixed Organisation v4 service uuid", () => {
