@@ -89,6 +89,15 @@ export interface SandboxConfig {
   dataDir: string;
 }
 
+/** Direct read access to FK Organisation's GraphQL service; URLs default to the stage's endpoints. */
+export interface FkConfig {
+  graphqlUrl?: string;
+  tokenUrl?: string;
+  authScheme: string;
+  tlsMinVersion: "TLSv1.2" | "TLSv1.3";
+  tlsMaxVersion: "TLSv1.2" | "TLSv1.3";
+}
+
 export interface Environment {
   /** metadata.name */
   name: string;
@@ -113,4 +122,5 @@ export interface Environment {
   state: StateConfig;
   sandbox?: SandboxConfig;
   promotion?: { uuidMap: Record<string, string> };
+  fk?: FkConfig;
 }
