@@ -1,8 +1,9 @@
 import type { Command } from "./command.js";
 import { certCommand } from "./commands/cert.js";
+import { importSettingsCommand } from "./commands/import-settings.js";
 import { promoteCommand } from "./commands/promote.js";
 import { renderCommand } from "./commands/render.js";
 import { validateCommand } from "./commands/validate.js";
 
 /** Every command stsorg offers, in the order `--help` lists them. Each lives in src/cli/commands/. */
-export const commands: Command[] = [validateCommand, certCommand, renderCommand, promoteCommand];
+export const commands: Command[] = [validateCommand, certCommand, renderCommand, promoteCommand, importSettingsCommand];
