@@ -1,7 +1,9 @@
-import { readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, isAbsolute, join, relative } from "node:path";
 import type { Argv } from "yargs";
 import { ManifestError, UsageError } from "../../errors/index.js";
+import { loadEnvironment, manifestPathFor, type LoadOptions } from "../../manifest/index.js";
 import { promoteManifest, promotionDiff, promotionReport, type PromotionResult } from "../../promote/index.js";
 import type { Command } from "../command.js";
 import type { CliIo } from "../io.js";
@@ -62,8 +64,8 @@ export const promoteCommand: Command = {
 };
 
 export async function runPromote(args: PromoteArgs, io: CliIo): Promise<number> {
-  const fromFile = manifestPath(args.from, io.cwd);
-  const toFile = manifestPath(args.to, io.cwd);
+  const fromFile = manifestPathFor(args.from, io.cwd);
+  const toFile = manifestPathFor(args.to, io.cwd);
   const source = readManifest(fromFile, io.cwd);
   const target = readManifest(toFile, io.cwd);
   if (source.real === target.real) {
@@ -71,12 +73,18 @@ export async function runPromote(args: PromoteArgs, io: CliIo): Promise<number> 
       hint: "Promote from one environment to another, e.g. --from test --to prod.",
     });
   }
+  const load: LoadOptions = { cwd: io.cwd, env: io.env, now: io.now() };
+  // Both must be valid manifests (schema and semantic checks, no secrets needed): promoting from or
+  // into a broken manifest would hide the problem inside a diff.
+  await loadEnvironment(fromFile, load);
+  await loadEnvironment(toFile, load);
   const result = promoteManifest({ file: source.shown, text: source.text }, { file: target.shown, text: target.text });
   const view = promoteView(io);
   if (result.refused) {
     view.refused(result);
     return 1;
   }
+  if (result.changed) await checkPromoted(result, load);
   view.result(result);
   switch (args.mode) {
     case "check":
@@ -92,10 +100,26 @@ export async function runPromote(args: PromoteArgs, io: CliIo): Promise<number> 
   }
 }
 
-/** Same rule as `-e`: a bare name is environments/NAME.yaml under the working directory, anything else a path. */
-export function manifestPath(nameOrPath: string, cwd: string): string {
-  if (/[\\/]/.test(nameOrPath) || /\.ya?ml$/i.test(nameOrPath)) return isAbsolute(nameOrPath) ? nameOrPath : resolve(cwd, nameOrPath);
-  return join(cwd, "environments", `${nameOrPath}.yaml`);
+/**
+ * The promoted target must itself be a valid manifest: two valid inputs can still combine into an
+ * invalid one (the source turns on syncCpr, the target has no cprHashKey of its own).
+ */
+async function checkPromoted(result: PromotionResult, load: LoadOptions): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "stsorg-promote-"));
+  const file = join(dir, basename(result.target));
+  try {
+    writeFileSync(file, result.after);
+    await loadEnvironment(file, load);
+  } catch (e) {
+    if (!(e instanceof ManifestError)) throw e;
+    const shown = `${result.target} (as promoted)`;
+    throw new ManifestError(`promotion would make an invalid manifest: ${e.message.split(file).join(shown)}`, {
+      file: e.file === undefined ? undefined : shown,
+      hint: `Nothing written. Give ${result.target} what the promoted policy needs (e.g. its own sync.cprHashKey when syncCpr is on), or fix ${result.source}.`,
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 interface ReadManifest {

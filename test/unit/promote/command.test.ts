@@ -107,8 +107,29 @@ describe("stsorg promote", () => {
     editFile(prodFile, "    syncManagers: true\n", "    syncManagers: [true\n");
     const r = await stsorg("promote", "--from", "test", "--to", "prod");
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^Error: environments\/prod\.yaml:\d+:\d+: not valid YAML/);
+    expect(r.err).toMatch(/environments\/prod\.yaml:\d+:\d+: error: YAML syntax error/);
     expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it("refuses a source manifest that fails validation, naming the line", async () => {
+    editFile(testFile, "truncateLength: 200", "truncateLength: lots");
+    const line = readFileSync(testFile, "utf8").split("\n").findIndex((l) => l.includes("truncateLength")) + 1;
+    const r = await stsorg("promote", "--from", "test", "--to", "prod", "--write");
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(new RegExp(`environments/test\\.yaml:${line}:\\d+: error: .*truncateLength`));
+  });
+
+  it("refuses a promotion whose result would not validate, and writes nothing", async () => {
+    // prod sends no CPR and has no hash key of its own; test turns CPR on.
+    editFile(prodFile, "    syncCpr: true\n", "    syncCpr: false\n");
+    editFile(prodFile, '    cprHashKey: "${env:STSORG_CPR_HASH_KEY}" # never the test key\n', "");
+    const before = readFileSync(prodFile, "utf8");
+    const r = await stsorg("promote", "--from", "test", "--to", "prod", "--write");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("promotion would make an invalid manifest");
+    expect(r.err).toContain("environments/prod.yaml (as promoted)");
+    expect(r.err).toContain("cprHashKey");
+    expect(readFileSync(prodFile, "utf8")).toBe(before);
   });
 
   it("names a missing manifest", async () => {
