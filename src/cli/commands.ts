@@ -3,7 +3,8 @@ import { certCommand } from "./commands/cert.js";
 import { importSettingsCommand } from "./commands/import-settings.js";
 import { promoteCommand } from "./commands/promote.js";
 import { renderCommand } from "./commands/render.js";
+import { sandboxCommand } from "./commands/sandbox-os2sync.js";
 import { validateCommand } from "./commands/validate.js";
 
 /** Every command stsorg offers, in the order `--help` lists them. Each lives in src/cli/commands/. */
-export const commands: Command[] = [validateCommand, certCommand, renderCommand, promoteCommand, importSettingsCommand];
+export const commands: Command[] = [validateCommand, certCommand, renderCommand, promoteCommand, importSettingsCommand, sandboxCommand];
