@@ -1,15 +1,16 @@
-import { normaliseOrgUnit, type MoOrgUnit, type OrgUnitRegistration } from "../model/index.js";
+import { normaliseOrgUnit, type MoClassRef, type MoOrgUnit, type OrgUnitRegistration } from "../model/index.js";
 import { unitAddressFields } from "./addresses.js";
 import type { SnapshotIndex } from "./indexes.js";
 import { cmpStr, type PreparedPolicy } from "./prepared.js";
 import type { UnitPlacement } from "./units.js";
 import { personFkUuid } from "./users.js";
 
-const TASK_ASPECT = "Udførende";
-const CONTACT_ASPECT = "Ansvarlig";
+// OS2mo's KLE import names the aspects in Danish and gives them these scopes; either identifies one.
+const TASK_ASPECT = { name: "Udførende", scope: "UDFOERENDE" };
+const CONTACT_ASPECT = { name: "Ansvarlig", scope: "ANSVARLIG" };
 
-function hasAspect(aspects: { name: string; user_key: string }[], wanted: string): boolean {
-  return aspects.some((a) => a.name === wanted || a.user_key === wanted);
+function hasAspect(aspects: MoClassRef[], wanted: { name: string; scope: string }): boolean {
+  return aspects.some((a) => a.name === wanted.name || a.user_key === wanted.name || a.scope === wanted.scope);
 }
 
 /** One written unit as an OS2sync OrgUnitRegistration (normalised). */
