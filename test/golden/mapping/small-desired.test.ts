@@ -3,8 +3,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { computeDesiredState } from "../../../src/mapping/index.js";
-import { canonicalJson, SYNC_POLICY_DEFAULTS, type MoFixture, type SyncPolicy } from "../../../src/model/index.js";
-import { FIXTURE_KEYS, generateMunicipality, snapshotFromFixture } from "../../../src/sandbox/fixtures/index.js";
+import { canonicalJson, SYNC_POLICY_DEFAULTS, type SyncPolicy } from "../../../src/model/index.js";
+import { FIXTURE_KEYS, generateMunicipality, snapshotFromFixture, type MoFixture } from "../../../src/sandbox/fixtures/index.js";
 
 /**
  * The desired state of the small generated municipality, checked in and reviewed by hand. Regenerate
