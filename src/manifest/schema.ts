@@ -17,7 +17,7 @@ export function environmentSchema(): JsonSchema {
 function compile(): { validate: ValidateFunction; schema: JsonSchema } {
   if (compiled) return compiled;
   const schema = JSON.parse(readFileSync(ENVIRONMENT_SCHEMA_URL, "utf8")) as JsonSchema;
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
   // ajv-formats is CommonJS; depending on the loader its function is the module or its `default`.
   const mod = addFormatsModule as unknown as { default?: (a: Ajv2020) => unknown } & ((a: Ajv2020) => unknown);
   (mod.default ?? mod)(ajv);
@@ -103,6 +103,7 @@ function findingFor(err: ErrorObject, root: unknown): Finding | undefined {
     case "type": {
       const want = String(params.type).replace(/,/g, " or ");
       const got = valueAt(root, at);
+      // The value itself is never echoed: it may be a secret written in the wrong place.
       let message = `must be ${article(want)}${want}, not ${describe(got)}`;
       if (want === "string" && (typeof got === "number" || typeof got === "boolean")) message += " (put the value in quotes)";
       return { ...base, code: "schema.type", message, at };
@@ -139,8 +140,8 @@ function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
-  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)}`;
-  return `${typeof v} ${String(v)}`;
+  if (typeof v === "string") return "a string";
+  return `a ${typeof v}`;
 }
 
 /** The allowed key nearest to a misspelt one, when it is close enough to be a likely typo. */
