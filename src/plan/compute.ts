@@ -124,8 +124,9 @@ export function computePlan(input: PlanInput): Plan {
   };
   // Round-trip through canonical JSON so the returned object holds no undefined members and equals what
   // a saved plan file reads back as.
-  const normalisedBody = JSON.parse(canonicalJson(body)) as Omit<Plan, "plan_id" | "created_at">;
-  const planId = sha256Hex(canonicalJson(normalisedBody));
+  const bodyJson = canonicalJson(body);
+  const normalisedBody = JSON.parse(bodyJson) as Omit<Plan, "plan_id" | "created_at">;
+  const planId = sha256Hex(bodyJson);
   return { ...normalisedBody, plan_id: planId, created_at: meta.createdAt } as Plan;
 }
 

@@ -65,8 +65,9 @@ export function renderMarkdown(plan: Plan, opts: MarkdownViewOptions = {}): stri
     ...ACTION_ORDER.map((a) => ({ key: a, items: plan.changes.filter((c) => c.action === a).map((c) => changeItem(c, names)) })),
   ];
   const shown = new Map<SectionKey, number>(sections.map((s) => [s.key, s.items.length]));
-  let text = render(plan, sections, shown, opts);
-  if (text.length <= maxChars) return text;
+  const itemChars = sections.reduce((n, s) => s.items.reduce((m, i) => m + i.length, n), 0);
+  let text = itemChars <= maxChars ? render(plan, sections, shown, opts) : "";
+  if (text !== "" && text.length <= maxChars) return text;
 
   // Greedy by priority: each section keeps a prefix of its objects while they fit.
   for (const s of sections) shown.set(s.key, 0);
