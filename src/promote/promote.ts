@@ -64,7 +64,9 @@ export function promoteManifest(source: ManifestText, target: ManifestText): Pro
   const src = parseManifest(source);
   const tgt = parseManifest(target);
   const stringify = { ...STRINGIFY, flowCollectionPadding: prefersFlowPadding(target.text) };
-  const untouched = tgt.doc.toString(stringify);
+  // The library writes LF; a CRLF file stays CRLF so only changed lines show in the diff.
+  const eol = target.text.includes("\r\n") ? (s: string) => s.replace(/\r?\n/g, "\r\n") : (s: string) => s;
+  const untouched = eol(tgt.doc.toString(stringify));
 
   const envUuids = environmentUuids(src);
   const uuidMap = readUuidMap(tgt);
@@ -89,7 +91,7 @@ export function promoteManifest(source: ManifestText, target: ManifestText): Pro
   findings.push(...keptEnvironmentUuids(tgt, envUuids));
   findings.sort(byKind);
 
-  const edited = tgt.doc.toString(stringify);
+  const edited = eol(tgt.doc.toString(stringify));
   const changed = edited !== untouched;
   const after = changed ? withOriginalLayout(target.text, untouched, edited, stringify) : target.text;
   return {
@@ -319,7 +321,7 @@ function withOriginalLayout(original: string, untouched: string, edited: string,
   // The merge is line-based; if a layout difference ever spans lines in a way it cannot reconcile,
   // fall back to the library's rendering rather than risk a different document.
   const check = parseDocument(merged, { uniqueKeys: true });
-  if (check.errors.length > 0 || check.toString(stringify) !== edited) return edited;
+  if (check.errors.length > 0 || check.toString(stringify) !== edited.replace(/\r\n/g, "\n")) return edited;
   return merged;
 }
 

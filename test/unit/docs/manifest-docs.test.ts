@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { renderManifestDocs } from "../../../scripts/gen-manifest-docs.mjs";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const SCRIPT = join(ROOT, "scripts/gen-manifest-docs.mjs");
@@ -27,7 +28,39 @@ describe("docs/manifest.md", () => {
   });
 });
 
-describe("gen-manifest-docs", () => {
+describe("renderManifestDocs", () => {
+  const schema = JSON.parse(readFileSync(FIXTURE_SCHEMA, "utf8"));
+  const md = renderManifestDocs(schema, "widget.schema.json");
+
+  it("renders a table per mapping with type, required, default, description and enums", () => {
+    expect(md).toContain("# Manifest reference: widget manifest");
+    expect(md).toContain("Generated from widget.schema.json");
+    expect(md).toContain("| `name` | string | yes |  | Widget name \\| with a pipe. Must not be empty. |");
+    expect(md).toContain('| `colour` | string | yes | `"red"` | Paint colour. One of: `"red"`, `"green"`. |');
+    expect(md).toContain("| `owner` | [`uuid`](#def-uuid) |  |  | Owner's uuid. |");
+    // A list of mappings gets its own table, linked from the list's row.
+    expect(md).toContain("| `parts` | list of [mappings](#spec-parts-items) |");
+    expect(md).toContain("## `spec.parts[]`");
+    expect(md).toContain("| `count` | integer |  | `1` | Minimum 1. |");
+    expect(md).toContain("| `size` | number or string |  |  | Either a number of millimetres or a named size. |");
+    expect(md).toContain("| `labels` | map from string to string |  |  | Keys must match `^[a-z]+$`. |");
+    expect(md).toContain('- When `colour` is `"green"`: `secretKey` required.');
+    expect(md).toContain("### `uuid`");
+    expect(md).toContain("Must match `^[0-9a-f-]{36}$`.");
+  });
+
+  it("follows the schema: a new enum value shows up", () => {
+    const changed = structuredClone(schema);
+    changed.properties.spec.properties.colour.enum.push("blue");
+    expect(renderManifestDocs(changed, "widget.schema.json")).toContain('One of: `"red"`, `"green"`, `"blue"`.');
+  });
+
+  it("is deterministic", () => {
+    expect(renderManifestDocs(structuredClone(schema), "widget.schema.json")).toBe(md);
+  });
+});
+
+describe("gen-manifest-docs --check", () => {
   let dir: string;
   let out: string;
   beforeEach(() => {
@@ -36,49 +69,13 @@ describe("gen-manifest-docs", () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("renders a table per mapping with type, required, default, description and enums", async () => {
-    expect((await gen("--schema", FIXTURE_SCHEMA, "--out", out)).code).toBe(0);
-    const md = readFileSync(out, "utf8");
-    expect(md).toContain("# Manifest reference: widget manifest");
-    expect(md).toContain("| `name` | string | yes |  | Widget name \\| with a pipe. Must not be empty. |");
-    expect(md).toContain('| `colour` | string | yes | `"red"` | Paint colour. One of: `"red"`, `"green"`. |');
-    expect(md).toContain("| `owner` | [`uuid`](#def-uuid) |  |  | Owner's uuid. |");
-    // A list of mappings gets its own table, linked from the list's row.
-    expect(md).toContain("| `parts` | list of [mappings](#spec-parts-items) |");
-    expect(md).toContain("## `spec.parts[]`");
-    expect(md).toContain("| `count` | integer |  | `1` | Minimum 1. |");
-    expect(md).toContain('| `size` | number or string |  |  | Either a number of millimetres or a named size. |');
-    expect(md).toContain("| `labels` | map from string to string |  |  | Keys must match `^[a-z]+$`. |");
-    expect(md).toContain('- When `colour` is `"green"`: `secretKey` required.');
-    expect(md).toContain("### `uuid`");
-    expect(md).toContain("Must match `^[0-9a-f-]{36}$`.");
-  });
-
-  it("is deterministic", async () => {
-    await gen("--schema", FIXTURE_SCHEMA, "--out", out);
-    const first = readFileSync(out, "utf8");
-    rmSync(out);
-    await gen("--schema", FIXTURE_SCHEMA, "--out", out);
-    expect(readFileSync(out, "utf8")).toBe(first);
-  });
-
-  it("--check exits 1 naming the stale file, and 0 once regenerated", async () => {
+  it("exits 1 naming the stale file without touching it, and 0 once regenerated", async () => {
     writeFileSync(out, "# out of date\n");
     const stale = await gen("--check", "--schema", FIXTURE_SCHEMA, "--out", out);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain("is not current");
     expect(readFileSync(out, "utf8")).toBe("# out of date\n");
-    await gen("--schema", FIXTURE_SCHEMA, "--out", out);
+    expect((await gen("--schema", FIXTURE_SCHEMA, "--out", out)).code).toBe(0);
     expect((await gen("--check", "--schema", FIXTURE_SCHEMA, "--out", out)).code).toBe(0);
-  });
-
-  it("--check fails when the schema changes after the reference was generated", async () => {
-    const schema = join(dir, "schema.json");
-    copyFileSync(FIXTURE_SCHEMA, schema);
-    await gen("--schema", schema, "--out", out);
-    const parsed = JSON.parse(readFileSync(schema, "utf8"));
-    parsed.properties.spec.properties.colour.enum.push("blue");
-    writeFileSync(schema, JSON.stringify(parsed));
-    expect((await gen("--check", "--schema", schema, "--out", out)).code).toBe(1);
   });
 });

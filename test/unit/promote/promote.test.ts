@@ -228,6 +228,12 @@ describe("promoteManifest: the target file's layout", () => {
     expect(r.after).toContain("    truncateLength: 120 # agreed with the FK team\n");
   });
 
+  it("keeps a CRLF target CRLF, changing only the changed line", () => {
+    const crlf = PROD_TEXT.replace(/\n/g, "\r\n");
+    const r = promote(edit(TEST_TEXT, "truncateLength: 200", "truncateLength: 120"), crlf);
+    expect(r.after).toBe(crlf.replace("truncateLength: 200", "truncateLength: 120"));
+  });
+
   it("is idempotent: promoting into the promoted target changes nothing", () => {
     const source = edit(
       edit(TEST_TEXT, "truncateLength: 200", "truncateLength: 120"),
