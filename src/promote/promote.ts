@@ -214,8 +214,10 @@ function portableCopy(
       else {
         const finding: PromotionFinding = { kind: "review", path: formatPath(path), uuid, origin };
         // Saying which of the target's own uuids it would overwrite makes a missing map entry obvious.
-        const previous = typeof replaced === "string" ? uuidsIn(replaced).filter((u) => u.toLowerCase() !== lower) : [];
-        if (previous.length > 0 && typeof replaced === "string" && !replaced.toLowerCase().includes(lower)) finding.replaces = previous[0];
+        if (typeof replaced === "string" && !replaced.toLowerCase().includes(lower)) {
+          const previous = uuidsIn(replaced)[0];
+          if (previous !== undefined) finding.replaces = previous;
+        }
         findings.push(finding);
       }
       return uuid;
