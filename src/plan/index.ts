@@ -2,3 +2,4 @@
 export { computePlan } from "./compute.js";
 export type { PlanInput, PlanMeta, PlanPolicy } from "./types.js";
 export { managedFields, sameValue, getField, displayName } from "./fields.js";
+export { planExitCode } from "./exitcode.js";

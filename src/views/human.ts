@@ -128,11 +128,11 @@ function attributeLines(
   names: Map<string, string>,
 ): string[] {
   const colour = symbol === "+" ? c.green : c.red;
-  const width = Math.max(0, ...pairs.filter(([f, v]) => !isListField(f as never, v)).map(([f]) => f.length));
+  const width = Math.max(0, ...pairs.map(([f]) => f.length));
   const out: string[] = [];
   for (const [field, value] of pairs) {
     if (isListField(field as never, value)) {
-      out.push(`      ${colour(symbol)} ${field} = [`);
+      out.push(`      ${colour(symbol)} ${field.padEnd(width)} = [`);
       for (const item of listItems(field as never, value, names)) out.push(`          ${colour(symbol)} ${item},`);
       out.push("        ]");
     } else {

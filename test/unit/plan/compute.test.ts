@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Change, Plan } from "../../../src/model/index.js";
 import { canonicalJson, cprKeyId, hashCpr, isApplicable } from "../../../src/model/index.js";
-import { computePlan } from "../../../src/plan/index.js";
+import { computePlan, planExitCode } from "../../../src/plan/index.js";
 import {
   CPR,
   CPR_KEY,
@@ -408,5 +408,27 @@ describe("summary and identity", () => {
     expect(plan.changes.every((c) => c.action === "create")).toBe(true);
     expect(plan.summary.create).toBe(input.desired.orgUnits.size + input.desired.users.size);
     expect(plan.state).toEqual({ lineage: null, serial: 0 });
+  });
+});
+
+describe("exit code", () => {
+  it("is 1 for a refused plan, 2 for changes with --detailed-exitcode, 0 otherwise", () => {
+    const { input } = scenario();
+    const refused = computePlan(input);
+    expect(planExitCode(refused, true)).toBe(1);
+    const clean = computePlan({ ...input, desired: { ...input.desired, issues: [] }, policy: { ...input.policy, allowDeletes: 3 } });
+    expect(planExitCode(clean, true)).toBe(2);
+    expect(planExitCode(clean, false)).toBe(0);
+    const u = unit(10, "Borgerservice", TOP);
+    const none = computePlan(inputOf(desiredOf([u], []), actualOf([u], []), stateOf([resource("orgunit", u)])));
+    expect(planExitCode(none, true)).toBe(0);
+  });
+
+  it("for a refresh-only plan, is 2 on drift and ignores OS2mo's data errors", () => {
+    const { input } = scenario();
+    const drifted = computePlan({ ...input, policy: { ...input.policy, refreshOnly: true } });
+    expect(drifted.errors).not.toEqual([]);
+    expect(planExitCode(drifted, true)).toBe(2);
+    expect(planExitCode(drifted, false)).toBe(0);
   });
 });
