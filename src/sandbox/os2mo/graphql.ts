@@ -21,6 +21,7 @@ import type { CollectionName, Collections, MoStore } from "./store.js";
 /** The sandbox's SDL (the served subset of OS2mo v25), next to this module in src/ and dist/. */
 export const SANDBOX_SCHEMA_FILE = new URL("./schema.graphql", import.meta.url);
 
+const NIL_UUID = "00000000-0000-0000-0000-000000000000";
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Builds the executable schema with OS2mo's scalar rules (UUID shape, integer `int`, ISO DateTime). */
@@ -189,7 +190,7 @@ function matches(ctx: ExecContext, kind: CollectionName, uuid: string, f: Filter
       if (!related(ctx, "orgUnits", f.parent, u.parent)) return false;
       if (!related(ctx, "classes", f.hierarchy, u.org_unit_hierarchy)) return false;
       // `ancestor` and `descendant` include the unit itself, as in OS2mo.
-      if (isFilter(f.ancestor) && !relatedAny(ctx, "orgUnits", f.ancestor, store.unitChain(uuid))) return false;
+      if (isFilter(f.ancestor) && !relatedAny(ctx, "orgUnits", f.ancestor, store.unitChain(uuid, ctx.today))) return false;
       if (isFilter(f.descendant) && !descendantsMatch(ctx, uuid, f.descendant, true)) return false;
       if (isFilter(f.child) && !descendantsMatch(ctx, uuid, f.child, false)) return false;
       if (isFilter(f.engagement)) {
@@ -267,7 +268,7 @@ function matches(ctx: ExecContext, kind: CollectionName, uuid: string, f: Filter
 function descendantsMatch(ctx: ExecContext, uuid: string, sub: Filter, self: boolean): boolean {
   const s = matchingSet(ctx, "orgUnits", sub);
   for (const m of s) {
-    const chain = ctx.store.unitChain(m);
+    const chain = ctx.store.unitChain(m, ctx.today);
     const i = chain.indexOf(uuid);
     if (i > 0 || (self && i === 0)) {
       if (self || i === 1) return true;
@@ -461,7 +462,9 @@ const RESOLVERS: Record<string, Record<string, Resolver>> = {
     user_key: uuidAsUserKey,
     person_response: pick("persons", "person"),
     org_unit_response: pick("orgUnits", "org_unit"),
-    job_function_response: pick("classes", "job_function"),
+    // OS2mo requires a job function; a fixture may lack one. It is served as a class that is not
+    // current (as when OS2mo's class has been ended), which a reader sees as `current: null`.
+    job_function_response: (s) => ({ kind: "classes", uuid: (s as { job_function: string | null }).job_function ?? NIL_UUID }),
     ...extensions,
   },
   Address: {

@@ -107,13 +107,18 @@ export class MoStore {
     return this.maps[kind].size;
   }
 
-  /** The unit and its ancestors, nearest first (cycles from a bad move are cut). */
-  unitChain(uuid: string): string[] {
+  /**
+   * The unit and its ancestors, nearest first (cycles from a bad move are cut). With `on`, the walk
+   * stops below a unit that is not valid on that day: an ended or future unit links nothing to the tree.
+   */
+  unitChain(uuid: string, on?: string): string[] {
     const chain: string[] = [];
     let cur: string | null = uuid;
     while (cur !== null && !chain.includes(cur)) {
+      const unit = this.maps.orgUnits.get(cur);
+      if (on !== undefined && unit && (unit.validity.from > on || (unit.validity.to !== null && unit.validity.to < on))) break;
       chain.push(cur);
-      cur = this.maps.orgUnits.get(cur)?.parent ?? null;
+      cur = unit?.parent ?? null;
     }
     return chain;
   }

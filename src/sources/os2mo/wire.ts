@@ -133,7 +133,8 @@ export function engagement(w: WireEngagement): MoEngagement | undefined {
     uuid: w.uuid,
     person: first.person_response.uuid,
     org_unit: first.org_unit_response.uuid,
-    job_function: optClass(first.job_function_response),
+    // A job function class that is not current gives the position no name source at all.
+    job_function: first.job_function_response?.current ? classRef(first.job_function_response) : null,
     extensions,
     is_primary: first.is_primary,
     validity: validity(first.validity),
