@@ -201,10 +201,10 @@ describe("refresh strategies", () => {
 });
 
 describe("request cost for a municipality", () => {
-  // 100 units / 1,000 users by default to keep the suite fast; STSORG_TEST_REFRESH_UNITS=400 gives the
+  // 50 units / 500 users by default to keep the suite fast; STSORG_TEST_REFRESH_UNITS=400 gives the
   // medium size (400 units / 4,000 users) whose figures the README quotes.
   it("full costs two lists plus one GET per object; hierarchy a handful; none nothing", async () => {
-    const nUnits = Number(process.env.STSORG_TEST_REFRESH_UNITS ?? 100);
+    const nUnits = Number(process.env.STSORG_TEST_REFRESH_UNITS ?? 50);
     const nUsers = nUnits * 10;
     const allUnits: OrgUnitRegistration[] = [];
     const allUsers: UserRegistration[] = [];
