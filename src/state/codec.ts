@@ -20,7 +20,26 @@ export function stateChecksum(state: StateFile): string {
 
 export function encodeState(state: StateFile): string {
   const { checksum: _ignored, ...body } = state as StateFile & { checksum?: string };
-  return canonicalJson({ ...body, checksum: stateChecksum(body as StateFile) }, 2) + "\n";
+  // Sort once, serialise twice (compact for the checksum, indented for the file): states get large.
+  const sorted = sortedCopy(body) as Record<string, unknown>;
+  const checksum = CHECKSUM_PREFIX + sha256Hex(JSON.stringify(sorted));
+  const withChecksum: Record<string, unknown> = {};
+  for (const key of [...Object.keys(sorted), "checksum"].sort()) withChecksum[key] = key === "checksum" ? checksum : sorted[key];
+  return JSON.stringify(withChecksum, null, 2) + "\n";
+}
+
+/** Objects with keys sorted at every level (the same order canonicalJson uses). */
+function sortedCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedCopy);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = sortedCopy(v);
+    }
+    return out;
+  }
+  return value;
 }
 
 export interface DecodeOptions {

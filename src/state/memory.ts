@@ -8,12 +8,14 @@ import type { ExpectedVersion, LockInfo, LockRequest, StateBackend, StateIdentit
 /** What several MemoryStateBackend handles share, as several processes share one state file. */
 export interface MemoryStateStore {
   state: string | null;
+  /** Lineage and serial of `state`, so a compare-and-swap need not decode it. */
+  version: { lineage: string; serial: number } | null;
   lock: LockInfo | null;
   writes: number;
 }
 
 export function memoryStore(): MemoryStateStore {
-  return { state: null, lock: null, writes: 0 };
+  return { state: null, version: null, lock: null, writes: 0 };
 }
 
 export interface MemoryBackendOptions {
@@ -48,9 +50,9 @@ export class MemoryStateBackend implements StateBackend {
 
   async write(next: StateFile, expected: ExpectedVersion): Promise<void> {
     checkLockHeld(this.store.lock, expected.lockId, this.describe());
-    const stored = this.store.state === null ? null : decodeState(this.store.state, { source: this.describe() });
-    checkCas(stored, next, expected, this.describe());
+    checkCas(this.store.version, next, expected, this.describe());
     this.store.state = encodeState(next);
+    this.store.version = { lineage: next.lineage, serial: next.serial };
     this.store.writes++;
   }
 

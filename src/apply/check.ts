@@ -1,0 +1,71 @@
+import { PlanRefusedError } from "../errors/index.js";
+import type { Plan, StateFile } from "../model/index.js";
+import { formatAge } from "../state/index.js";
+
+export const DEFAULT_MAX_PLAN_AGE_MS = 24 * 3600 * 1000;
+
+export interface PlanCheckContext {
+  /** The state as it is now (null: none yet). */
+  state: StateFile | null;
+  /** sha256 of the manifest as it is now. */
+  manifestSha256: string;
+  now: Date;
+  maxPlanAgeMs?: number;
+}
+
+/** Refuses a saved plan that must not be carried out; returns normally when it may be. */
+export function checkPlanApplicable(plan: Plan, ctx: PlanCheckContext): void {
+  checkPlanState(plan, ctx.state);
+  if (plan.manifest_sha256 !== ctx.manifestSha256) {
+    throw new PlanRefusedError("Saved plan was made with another version of the manifest.", {
+      hint: "The manifest changed after the plan was made. Run plan again and review the new plan.",
+    });
+  }
+  const maxAge = ctx.maxPlanAgeMs ?? DEFAULT_MAX_PLAN_AGE_MS;
+  const created = Date.parse(plan.created_at);
+  if (Number.isNaN(created)) throw new PlanRefusedError(`Saved plan has an unreadable created_at: ${JSON.stringify(plan.created_at)}.`);
+  const age = ctx.now.getTime() - created;
+  if (age > maxAge) {
+    throw new PlanRefusedError(`Saved plan is too old: made ${formatAge(age)} ago, the limit is ${formatAge(maxAge)}.`, {
+      hint: "OS2mo has probably changed since. Run plan again, or raise the limit with --max-plan-age.",
+    });
+  }
+  if (plan.options.refresh_only) {
+    throw new PlanRefusedError("Saved plan is a refresh-only plan; it reports drift and cannot be applied.", {
+      hint: "Run plan without --refresh-only to make a plan that can be applied.",
+    });
+  }
+  if (plan.errors.length > 0) {
+    const first = plan.errors.slice(0, 3).map((e) => e.message);
+    throw new PlanRefusedError(`Saved plan has ${plan.errors.length} error(s) and cannot be applied: ${first.join("; ")}`, {
+      hint: "Fix the errors in OS2mo (see plan output) and run plan again.",
+    });
+  }
+  if (plan.guards.length > 0) {
+    throw new PlanRefusedError(`Saved plan was refused by a safety guard: ${plan.guards.map((g) => g.message).join("; ")}`, {
+      hint: plan.guards.map((g) => g.override).filter(Boolean).join("; ") || undefined,
+    });
+  }
+}
+
+/** The lineage and serial rule alone (apply checks it again under the lock, just before writing). */
+export function checkPlanState(plan: Plan, state: StateFile | null): void {
+  const lineage = state?.lineage ?? null;
+  if (plan.state.lineage !== null && plan.state.lineage !== lineage) {
+    throw new PlanRefusedError("Saved plan does not match the given state: it was made against another state lineage.", {
+      hint: `The plan was made against lineage ${plan.state.lineage}; the state has ${lineage ?? "none"}. Run plan again against this environment's state.`,
+    });
+  }
+  if (plan.state.lineage === null && lineage !== null) {
+    throw new PlanRefusedError("Saved plan is stale: it was made before any state existed, and a state has been written since.", {
+      hint: "Run plan again.",
+    });
+  }
+  const serial = state?.serial ?? 0;
+  if (lineage !== null && plan.state.serial !== serial) {
+    throw new PlanRefusedError(
+      `Saved plan is stale: the state changed after the plan was made (plan serial ${plan.state.serial}, state serial ${serial}).`,
+      { hint: "Run plan again to see the changes as they are now." },
+    );
+  }
+}

@@ -1,0 +1,405 @@
+import { randomUUID } from "node:crypto";
+import { StateError } from "../errors/index.js";
+import {
+  hashCpr,
+  isHashedCpr,
+  normaliseCpr,
+  type Attributes,
+  type Change,
+  type FieldName,
+  type PendingWrite,
+  type Plan,
+  type StateResource,
+  type UserRegistration,
+} from "../model/index.js";
+import { attributesSha256, newState, realSleep, type StateBackend } from "../state/index.js";
+import { checkPlanState } from "./check.js";
+import { attributesMatch } from "./compare.js";
+import { checkAcyclic, dependencies } from "./graph.js";
+import { WorkingState } from "./journal.js";
+import { nullProgress, type ProgressSink, type ProgressSnapshot } from "./progress.js";
+import { summaryLine, type AppliedWrite, type ApplyResult, type FailedChange, type SkippedChange } from "./result.js";
+import { errorMessage, isPermanentFailure, type FkReader, type FkWriter } from "./writer.js";
+
+export interface ApplyDeps {
+  backend: StateBackend;
+  writer: FkWriter;
+  /** The lock this run holds: every state write is refused once it is lost. */
+  lockId?: string;
+  /** Writes in flight at most (default 8). */
+  parallelism?: number;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+  newId?: () => string;
+  /** SIGINT/SIGTERM: stop starting writes, let those in flight finish, persist, return `interrupted`. */
+  signal?: AbortSignal;
+  progress?: ProgressSink;
+  /** Re-reads a person's CPR from OS2mo (by FK user uuid) at apply time. */
+  resolveCpr?: (userUuid: string) => Promise<string | undefined>;
+  /** Key of the CPR hashes in the plan; the re-read CPR must hash to the plan's value. */
+  cprHashKey?: string;
+  /** Not compared when a retried write is read back. */
+  unmanagedFields?: readonly FieldName[];
+  /** Attempts per write, the first included (default 5). */
+  maxAttempts?: number;
+  /** First retry delay (default 1 s), doubling up to `retryMaxMs` (default 16 s). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Journal entries persisted per state write at most (default: 256, or 1/40 of the writes if more). */
+  journalBatchSize?: number;
+  toolVersion?: string;
+}
+
+type Status = "waiting" | "ready" | "journaled" | "running" | "done" | "failed" | "skipped" | "unsent";
+
+type Outcome =
+  | { kind: "ok"; confirmed: boolean }
+  | { kind: "failed"; message: string; permanent: boolean; outcomeUnknown: boolean };
+
+/**
+ * Carries out a plan (already checked with `checkPlanApplicable`, under the state lock).
+ *
+ * Write-ahead journal: a change's `pending` entry is in the persisted state before its write is sent;
+ * the outcome replaces it later. Entries are persisted in batches (a batch per state write, with the
+ * outcomes recorded since the last one), so a large apply rewrites the state a few hundred times, not
+ * twice per object. A journaled change that was never sent is harmless: its read-back on the next run
+ * finds nothing and the entry is dropped.
+ *
+ * A failed write is retried only after a read-back that shows it did not land, so no write is sent
+ * twice for one change without a read in between.
+ */
+export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResult> {
+  const now = deps.now ?? (() => new Date());
+  const sleep = deps.sleep ?? realSleep;
+  const newId = deps.newId ?? randomUUID;
+  const progress = deps.progress ?? nullProgress;
+  const parallelism = Math.max(1, deps.parallelism ?? 8);
+  const maxAttempts = Math.max(1, deps.maxAttempts ?? 5);
+  const retryBaseMs = deps.retryBaseMs ?? 1_000;
+  const retryMaxMs = deps.retryMaxMs ?? 16_000;
+  const writeCount = plan.changes.filter((c) => c.action !== "adopt").length;
+  // Each state write rewrites the whole file: for large plans, larger batches keep that to ~40 rewrites.
+  const batchSize = Math.max(1, deps.journalBatchSize ?? Math.max(256, Math.ceil(writeCount / 40)));
+  // Journal the next batch while a few rounds of writes are still queued, so FK writes do not wait for it.
+  const lowWater = parallelism * 4;
+  const signal = deps.signal;
+  const started = now().getTime();
+
+  const stored = await deps.backend.read();
+  checkPlanState(plan, stored);
+  if (stored && stored.pending.length > 0) {
+    throw new StateError(`The state has ${stored.pending.length} write(s) from an interrupted run that are not settled yet.`, {
+      hint: "Run plan: it reads those objects back, settles them, and plans from the result.",
+    });
+  }
+  const base =
+    stored ??
+    newState({
+      lineage: newId(),
+      environment: plan.environment.name,
+      cvr: plan.environment.cvr,
+      admin_top_uuid: plan.environment.admin_top_uuid,
+      tool_version: deps.toolVersion ?? plan.tool_version,
+    });
+  const ws = new WorkingState(base, stored !== null, deps.toolVersion);
+
+  const changes = plan.changes;
+  const waitsFor = dependencies(changes);
+  checkAcyclic(changes, waitsFor);
+  const dependents: number[][] = changes.map(() => []);
+  waitsFor.forEach((ds, i) => ds.forEach((d) => dependents[d]!.push(i)));
+  const remaining = waitsFor.map((d) => d.length);
+  const status: Status[] = changes.map(() => "waiting");
+  const pendingId: (string | undefined)[] = changes.map(() => undefined);
+
+  const result = { added: 0, changed: 0, destroyed: 0, adopted: 0 };
+  const writes: AppliedWrite[] = [];
+  const failures: FailedChange[] = [];
+  const skipped: SkippedChange[] = [];
+  const notStarted: ApplyResult["notStarted"] = [];
+  let inFlight = 0;
+  let fatal: unknown;
+
+  const snapshot = (): ProgressSnapshot => ({
+    total: changes.length,
+    done: result.adopted + writes.length + failures.length + skipped.length,
+    failed: failures.length,
+    skipped: skipped.length,
+    inFlight,
+    elapsedMs: now().getTime() - started,
+  });
+
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const onAbort = () => {
+    progress.note("Interrupt received: no new writes are started; waiting for the writes in flight to finish.");
+    notify();
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const stopped = () => signal?.aborted === true || fatal !== undefined;
+
+  // Adoptions are state-only: recorded in the first state write, before any FK write.
+  changes.forEach((c, i) => {
+    if (c.action !== "adopt" || !c.after) return;
+    ws.put(resourceOf(c, c.after, now(), !c.unobserved || c.unobserved.length === 0, "adopted"));
+    status[i] = "done";
+    result.adopted++;
+  });
+
+  const ready: number[] = [];
+  let readyHead = 0;
+  changes.forEach((c, i) => {
+    if (status[i] === "waiting" && remaining[i] === 0) {
+      status[i] = "ready";
+      ready.push(i);
+    }
+  });
+  const queue: number[] = [];
+  let queueHead = 0;
+
+  const skipDependents = (root: number) => {
+    const stack = [...dependents[root]!];
+    while (stack.length > 0) {
+      const j = stack.pop()!;
+      if (status[j] !== "waiting") continue;
+      status[j] = "skipped";
+      const c = changes[j]!;
+      skipped.push({ address: c.address, name: c.name, action: c.action, blockedBy: changes[root]!.address });
+      stack.push(...dependents[j]!);
+    }
+  };
+
+  const complete = (i: number, outcome: Outcome) => {
+    const c = changes[i]!;
+    inFlight--;
+    if (outcome.kind === "ok") {
+      if (c.action === "delete") {
+        ws.remove(c.address);
+        result.destroyed++;
+      } else {
+        const existing = ws.get(c.address);
+        ws.put(resourceOf(c, c.after!, now(), outcome.confirmed, existing?.origin ?? (c.action === "create" ? "created" : "updated")));
+        if (c.action === "create") result.added++;
+        else result.changed++;
+      }
+      ws.clearPending(pendingId[i]!);
+      status[i] = "done";
+      const w: AppliedWrite = { address: c.address, kind: c.kind, uuid: c.uuid, name: c.name, action: c.action as AppliedWrite["action"], confirmed: outcome.confirmed };
+      if (c.after && c.action !== "delete") w.attributes = c.after;
+      writes.push(w);
+      for (const j of dependents[i]!) {
+        if (--remaining[j]! === 0 && status[j] === "waiting") {
+          status[j] = "ready";
+          ready.push(j);
+        }
+      }
+    } else {
+      // An unknown outcome keeps its journal entry, so the next run reads the object back first.
+      if (!outcome.outcomeUnknown) ws.clearPending(pendingId[i]!);
+      status[i] = "failed";
+      failures.push({
+        address: c.address,
+        name: c.name,
+        action: c.action,
+        message: outcome.message,
+        permanent: outcome.permanent,
+        outcomeUnknown: outcome.outcomeUnknown,
+      });
+      skipDependents(i);
+    }
+    progress.update(snapshot());
+    pump();
+    notify();
+  };
+
+  const readBack = (c: Change, reader: FkReader): Promise<Attributes | undefined> =>
+    c.kind === "orgunit" ? reader.getOrgUnit(c.uuid) : reader.getUser(c.uuid);
+
+  const landed = (c: Change, current: Attributes | undefined): boolean =>
+    c.action === "delete"
+      ? current === undefined
+      : current !== undefined && attributesMatch(c.kind, c.after!, current, { unmanagedFields: deps.unmanagedFields, cprHashKey: deps.cprHashKey });
+
+  const send = (c: Change, payload: Attributes | undefined): Promise<void> => {
+    const w = deps.writer;
+    if (c.action === "delete") return c.kind === "orgunit" ? w.deleteOrgUnit(c.uuid) : w.deleteUser(c.uuid);
+    return c.kind === "orgunit" ? w.upsertOrgUnit(payload as never) : w.upsertUser(payload as UserRegistration);
+  };
+
+  const pause = async (ms: number): Promise<boolean> => {
+    if (signal?.aborted) return false;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      signal?.addEventListener("abort", done, { once: true });
+      void sleep(ms).then(done);
+    });
+    return signal?.aborted !== true;
+  };
+
+  const withClearCpr = async (c: Change): Promise<{ payload: Attributes } | { failure: Outcome }> => {
+    const after = c.after as UserRegistration;
+    const hashed = after.Person?.Cpr;
+    if (c.kind !== "user" || hashed === undefined) return { payload: after };
+    const fail = (message: string): { failure: Outcome } => ({ failure: { kind: "failed", message, permanent: true, outcomeUnknown: false } });
+    if (!isHashedCpr(hashed)) return fail("the plan holds a CPR number that is not hashed; it was not written");
+    if (!deps.resolveCpr || deps.cprHashKey === undefined) return fail("the CPR number cannot be re-read from OS2mo (no CPR source or hash key configured)");
+    let clear: string | undefined;
+    try {
+      clear = normaliseCpr(await deps.resolveCpr(c.uuid));
+    } catch (e) {
+      return { failure: { kind: "failed", message: `could not re-read the CPR number from OS2mo: ${errorMessage(e)}`, permanent: false, outcomeUnknown: false } };
+    }
+    if (clear === undefined) return fail("OS2mo no longer has a CPR number for this person; run plan again");
+    if (hashCpr(clear, deps.cprHashKey) !== hashed) return fail("the CPR number in OS2mo changed after the plan was made; run plan again");
+    return { payload: { ...after, Person: { ...after.Person, Cpr: clear } } };
+  };
+
+  const execute = async (i: number): Promise<Outcome> => {
+    const c = changes[i]!;
+    let payload: Attributes | undefined;
+    if (c.action !== "delete") {
+      if (!c.after) return { kind: "failed", message: "the plan gives no attributes to write", permanent: true, outcomeUnknown: false };
+      const prepared = await withClearCpr(c);
+      if ("failure" in prepared) return prepared.failure;
+      payload = prepared.payload;
+    }
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      if (attempt > 1) {
+        const delay = Math.min(retryBaseMs * 2 ** (attempt - 2), retryMaxMs);
+        progress.note(`Retrying ${c.address} (${c.name}) in ${Math.round(delay / 100) / 10}s after: ${errorMessage(lastError)}`);
+        if (!(await pause(delay))) {
+          return { kind: "failed", message: `interrupted while retrying after: ${errorMessage(lastError)}`, permanent: false, outcomeUnknown: true };
+        }
+        let current: Attributes | undefined;
+        try {
+          current = await readBack(c, deps.writer);
+        } catch (e) {
+          lastError = e;
+          if (isPermanentFailure(e)) return { kind: "failed", message: `read-back failed: ${errorMessage(e)}`, permanent: true, outcomeUnknown: true };
+          continue;
+        }
+        if (landed(c, current)) return { kind: "ok", confirmed: true };
+      }
+      try {
+        await send(c, payload);
+        return { kind: "ok", confirmed: false };
+      } catch (e) {
+        lastError = e;
+        if (isPermanentFailure(e)) return { kind: "failed", message: errorMessage(e), permanent: true, outcomeUnknown: false };
+      }
+    }
+    return { kind: "failed", message: `gave up after ${maxAttempts} attempts: ${errorMessage(lastError)}`, permanent: false, outcomeUnknown: true };
+  };
+
+  const start = (i: number) => {
+    status[i] = "running";
+    inFlight++;
+    execute(i).then(
+      (outcome) => complete(i, outcome),
+      (e: unknown) => complete(i, { kind: "failed", message: errorMessage(e), permanent: false, outcomeUnknown: true }),
+    );
+  };
+
+  function pump(): void {
+    while (!stopped() && inFlight < parallelism && queueHead < queue.length) start(queue[queueHead++]!);
+  }
+
+  progress.update(snapshot());
+  try {
+    if (ws.dirty) await ws.persist(deps.backend, deps.lockId);
+  } catch (e) {
+    signal?.removeEventListener("abort", onAbort);
+    throw e;
+  }
+
+  for (;;) {
+    pump();
+    if (!stopped() && readyHead < ready.length && queue.length - queueHead < lowWater) {
+      const batch = ready.slice(readyHead, readyHead + batchSize);
+      readyHead += batch.length;
+      const startedAt = now().toISOString();
+      for (const i of batch) {
+        const c = changes[i]!;
+        const id = newId();
+        pendingId[i] = id;
+        status[i] = "journaled";
+        const entry: PendingWrite = { id, address: c.address, action: c.action as PendingWrite["action"], started_at: startedAt, plan_id: plan.plan_id };
+        if (c.action !== "delete" && c.after) {
+          entry.attributes = c.after;
+          entry.attributes_sha256 = attributesSha256(c.after);
+        }
+        ws.addPending(entry);
+      }
+      try {
+        await ws.persist(deps.backend, deps.lockId);
+      } catch (e) {
+        fatal = e;
+        for (const i of batch) {
+          ws.clearPending(pendingId[i]!);
+          status[i] = "unsent";
+        }
+        continue;
+      }
+      queue.push(...batch);
+      continue;
+    }
+    if (inFlight === 0) break;
+    await new Promise<void>((resolve) => (wake = resolve));
+  }
+  signal?.removeEventListener("abort", onAbort);
+
+  // Journaled but never sent (interrupted): nothing to settle, so the entries go.
+  for (let q = queueHead; q < queue.length; q++) {
+    const i = queue[q]!;
+    ws.clearPending(pendingId[i]!);
+    status[i] = "unsent";
+  }
+  changes.forEach((c, i) => {
+    if (status[i] === "unsent" || status[i] === "ready" || status[i] === "waiting") {
+      notStarted.push({ address: c.address, name: c.name, action: c.action });
+    }
+  });
+  if (ws.dirty && fatal === undefined) {
+    try {
+      await ws.persist(deps.backend, deps.lockId);
+    } catch (e) {
+      fatal = e;
+    }
+  }
+  progress.finish(snapshot());
+  if (fatal !== undefined) throw fatal;
+
+  return {
+    ...result,
+    writes,
+    failures,
+    skipped,
+    notStarted,
+    interrupted: signal?.aborted === true,
+    serial: ws.serial,
+    stateWrites: ws.writes,
+    summaryLine: () => summaryLine(result),
+  };
+}
+
+function resourceOf(c: Change, attributes: Attributes, at: Date, confirmed: boolean, origin: StateResource["origin"]): StateResource {
+  return {
+    address: c.address,
+    kind: c.kind,
+    uuid: c.uuid,
+    name: c.name,
+    attributes,
+    attributes_sha256: attributesSha256(attributes),
+    applied_at: at.toISOString(),
+    confirmed,
+    origin,
+  };
+}

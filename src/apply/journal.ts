@@ -1,0 +1,80 @@
+import type { ExpectedVersion, StateBackend } from "../state/index.js";
+import { compareAddress } from "../state/index.js";
+import type { PendingWrite, ResourceAddress, StateFile, StateResource } from "../model/index.js";
+
+/**
+ * The state as apply changes it: indexed by address so that recording one outcome costs O(1), turned
+ * back into a StateFile (sorted, serial + 1) only when persisted. Changes since the last persist are
+ * tracked by `dirty`.
+ */
+export class WorkingState {
+  private readonly header: Omit<StateFile, "resources" | "pending" | "serial">;
+  readonly resources = new Map<string, StateResource>();
+  readonly pending = new Map<string, PendingWrite>();
+  private version: { lineage: string | null; serial: number | null };
+  private nextSerial: number;
+  dirty = false;
+  writes = 0;
+
+  constructor(state: StateFile, stored: boolean, toolVersion?: string) {
+    const { resources, pending, serial, ...header } = state;
+    this.header = { ...header, tool_version: toolVersion ?? header.tool_version };
+    for (const r of resources) this.resources.set(r.address, r);
+    for (const p of pending) this.pending.set(p.id, p);
+    this.version = stored ? { lineage: state.lineage, serial } : { lineage: null, serial: null };
+    this.nextSerial = stored ? serial + 1 : serial;
+  }
+
+  get serial(): number | null {
+    return this.version.serial;
+  }
+
+  get(address: ResourceAddress): StateResource | undefined {
+    return this.resources.get(address);
+  }
+
+  put(r: StateResource): void {
+    this.resources.set(r.address, r);
+    this.dirty = true;
+  }
+
+  remove(address: ResourceAddress): void {
+    this.resources.delete(address);
+    this.dirty = true;
+  }
+
+  addPending(p: PendingWrite): void {
+    this.pending.set(p.id, p);
+    this.dirty = true;
+  }
+
+  clearPending(id: string): void {
+    if (this.pending.delete(id)) this.dirty = true;
+  }
+
+  snapshot(): StateFile {
+    const resources = [...this.resources.values()].sort((a, b) => compareAddress(a.address, b.address));
+    return { ...this.header, serial: this.nextSerial, resources, pending: [...this.pending.values()] };
+  }
+
+  /**
+   * Writes the current content (compare-and-swap against what this run last wrote). The snapshot is
+   * taken synchronously, so outcomes recorded while the write is under way go into the next persist.
+   */
+  async persist(backend: StateBackend, lockId?: string): Promise<number> {
+    const next = this.snapshot();
+    this.dirty = false;
+    const expected: ExpectedVersion = { ...this.version };
+    if (lockId !== undefined) expected.lockId = lockId;
+    try {
+      await backend.write(next, expected);
+    } catch (e) {
+      this.dirty = true;
+      throw e;
+    }
+    this.version = { lineage: next.lineage, serial: next.serial };
+    this.nextSerial = next.serial + 1;
+    this.writes++;
+    return next.serial;
+  }
+}
