@@ -96,13 +96,13 @@ function changeBlock(ch: Change, c: ChalkInstance, names: Map<string, string>): 
     const hidden = unchangedCount(ch);
     if (hidden > 0) lines.push(c.dim(`        # (${plural(hidden, "unchanged attribute")} hidden)`));
     if (ch.unobserved && ch.unobserved.length > 0) {
-      lines.push(c.dim(`        # (not read from FK in this refresh, compared with state: ${ch.unobserved.join(", ")})`));
+      lines.push(c.dim(`        # (not read from FK in this refresh: ${ch.unobserved.join(", ")})`));
     }
   } else {
     const n = unchangedCount(ch);
     lines.push(c.dim(`        # (${plural(n, "matching attribute")} hidden)`));
     if (ch.unobserved && ch.unobserved.length > 0) {
-      lines.push(c.dim(`        # (not read from FK in this refresh, not compared: ${ch.unobserved.join(", ")})`));
+      lines.push(c.dim(`        # (not read from FK in this refresh, so not compared: ${ch.unobserved.join(", ")})`));
     }
   }
   lines.push("    }");

@@ -130,7 +130,12 @@ export function renderTree(plan: Plan, opts: TreeViewOptions): string {
     out.push("", "Users in units the plan does not change:");
     orphans.forEach((u, i) => line(i === orphans.length - 1 ? "└─ " : "├─ ", userLabel(u, c)));
   }
-  out.push("", plan.changes.length === 0 && !plan.options.refresh_only ? c.bold(NO_CHANGES) : c.bold(planLine(plan)));
+  const closing = plan.options.refresh_only
+    ? "Refresh-only plan: FK will not be changed."
+    : plan.changes.length === 0
+      ? NO_CHANGES
+      : planLine(plan);
+  out.push("", c.bold(closing));
   if (plan.summary.drift > 0) out.push(`${plural(plan.summary.drift, "object")} changed outside of stsorg (drift).`);
   return out.join("\n") + "\n";
 }
