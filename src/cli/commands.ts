@@ -3,7 +3,7 @@ import { certCommand } from "./commands/cert.js";
 import { importSettingsCommand } from "./commands/import-settings.js";
 import { promoteCommand } from "./commands/promote.js";
 import { renderCommand } from "./commands/render.js";
-import { sandboxCommand } from "./commands/sandbox-os2sync.js";
+import { sandboxCommand } from "./commands/sandbox-os2mo.js";
 import { validateCommand } from "./commands/validate.js";
 
 /** Every command stsorg offers, in the order `--help` lists them. Each lives in src/cli/commands/. */
