@@ -162,7 +162,14 @@ export function inspectCertificate(bytes: Buffer, password: string, now: Date, f
     }
   }
   // The organisation certificate is the one paired with the key; chain certificates come along in some exports.
-  const matches = (c: ParsedCert): boolean => keys.some((k) => c.x509.checkPrivateKey(k.key));
+  const matches = (c: ParsedCert): boolean =>
+    keys.some((k) => {
+      try {
+        return c.x509.checkPrivateKey(k.key);
+      } catch {
+        return false; // e.g. an EC key next to an RSA certificate
+      }
+    });
   const byKeyId = contents.certificates.findIndex((c) => c.localKeyId !== undefined && contents.keys.some((k) => k.localKeyId === c.localKeyId));
   const chosen = certs.find(matches) ?? certs[byKeyId] ?? certs.find((c) => !c.x509.ca) ?? certs[0]!;
   const keyMatchesCertificate = matches(chosen);

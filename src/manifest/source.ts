@@ -116,7 +116,15 @@ export function parseManifest(file: string, bytes: Buffer): { source: ManifestSo
     const pos = lineCounter.linePos(err.pos[0]);
     yamlErrors.push({ message: yamlMessage(err.message), line: pos.line, column: pos.col, code: `yaml.${err.code.toLowerCase()}` });
   }
-  const value: unknown = yamlErrors.length === 0 ? doc.toJS({ maxAliasCount: 100 }) : undefined;
+  let value: unknown = undefined;
+  if (yamlErrors.length === 0) {
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // Aliases that expand without bound (a "billion laughs" document) are refused by the library.
+      yamlErrors.push({ message: `YAML cannot be expanded: ${e instanceof Error ? e.message : String(e)}`, line: 1, column: 1, code: "yaml.aliases" });
+    }
+  }
   return {
     source: { file, baseDir: baseDirFor(file), sha256: sha256Hex(bytes), doc, lineCounter, value },
     findings: [],
@@ -134,6 +142,7 @@ export interface YamlProblem {
 function yamlMessage(message: string): string {
   // The library appends a source excerpt after a blank line; the location is reported separately.
   const first = message.split(/\n/)[0] ?? message;
+  if (/multiple documents/.test(first)) return "YAML syntax error: a manifest holds exactly one YAML document; remove the `---` separator and what follows";
   return `YAML syntax error: ${first.replace(/ at line \d+, column \d+:?$/, "")}`;
 }
 

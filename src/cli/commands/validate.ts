@@ -89,12 +89,16 @@ export function validateHuman(result: ValidationResult, offline: boolean): strin
       lines.push("Stage sandbox: OS2mo and OS2sync run embedded on loopback; no KOMBIT endpoint is used.");
     } else {
       lines.push(`Stage ${e.stage}: endpoints derived from the stage`);
-      lines.push(`  OS2sync Environment      ${e.os2syncEnvironment}`);
-      lines.push(`  FK Organisation (OS2sync) ${e.fkOrganisation}`);
-      lines.push(`  Serviceplatformen (<=3.x) ${e.serviceplatformen}`);
-      lines.push(`  STS Administration        ${e.stsAdministration}`);
-      lines.push(`  FK GraphQL                ${e.fkGraphql}`);
-      lines.push(`  FK token                  ${e.fkToken}`);
+      const rows: [string, string | null][] = [
+        ["OS2sync Environment", e.os2syncEnvironment],
+        ["FK Organisation (OS2sync 4.x)", e.fkOrganisation],
+        ["Serviceplatformen (OS2sync 3.x)", e.serviceplatformen],
+        ["STS Administration", e.stsAdministration],
+        ["FK GraphQL", e.fkGraphql],
+        ["FK token", e.fkToken],
+      ];
+      const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+      for (const [k, v] of rows) lines.push(`  ${k.padEnd(width)}${v ?? ""}`);
     }
   }
   const c = result.certificate;

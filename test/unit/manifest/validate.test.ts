@@ -291,7 +291,7 @@ describe("validate reports each problem with its position and exit code", () => 
     const col = columnOf(text, '"12345675"');
     expect(r.out).toContain(`environments/x.yaml:${line}:${col}: error: CVR 12345675 fails the modulus-11 check (weights 2,7,6,5,4,3,2,1); check it for a typo (spec.municipality.cvr)`);
     expect(r.out).toContain("https://organisation.eksterntest-stoettesystemerne.dk/organisation/");
-    expect(r.out).toContain("OS2sync Environment      TEST");
+    expect(r.out).toMatch(/OS2sync Environment +TEST\n/);
     expect(r.out).toMatch(/is not valid: 1 error, 0 warnings\./);
     expect(r.code).toBe(1);
   });
@@ -337,6 +337,21 @@ describe("YAML and file problems", () => {
     const r = await validateText(text);
     expect(r.diagnostics[0]?.message).toMatch(/YAML syntax error: Map keys must be unique/);
     expect(r.diagnostics[0]?.line).toBe(lineOf(text, "stage: prod"));
+  });
+
+  it("refuses a file with two YAML documents", async () => {
+    const r = await validateText(F + "---\nkind: Other\n");
+    expect(r.diagnostics[0]?.message).toMatch(/holds exactly one YAML document/);
+    expect(r.diagnostics[0]?.line).toBe(F.split("\n").length);
+    expect(r.code).toBe(1);
+  });
+
+  it("refuses aliases that expand without bound, without a stack trace", async () => {
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]", "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]", "d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]", ""].join("\n");
+    const r = await validateText(bomb);
+    expect(r.diagnostics[0]?.message).toMatch(/YAML cannot be expanded/);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe("");
   });
 
   const noStack = (s: string): void => expect(s).not.toMatch(/\n\s+at .+:\d+:\d+/);
