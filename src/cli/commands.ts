@@ -5,6 +5,10 @@ import { promoteCommand } from "./commands/promote.js";
 import { renderCommand } from "./commands/render.js";
 import { sandboxCommand } from "./commands/sandbox-os2mo.js";
 import { validateCommand } from "./commands/validate.js";
+import { planCommand } from "./commands/plan.js";
+import { applyCommand } from "./commands/apply.js";
+import { stateCommand } from "./commands/state.js";
+import { showCommand } from "./commands/show.js";
 
 /** Every command stsorg offers, in the order `--help` lists them. Each lives in src/cli/commands/. */
-export const commands: Command[] = [validateCommand, certCommand, renderCommand, promoteCommand, importSettingsCommand, sandboxCommand];
+export const commands: Command[] = [planCommand, applyCommand, showCommand, validateCommand, certCommand, renderCommand, promoteCommand, importSettingsCommand, sandboxCommand, stateCommand];

@@ -1,0 +1,105 @@
+import { loadEnvironment, resolveSecret, type Environment } from "../manifest/index.js";
+import { computeDesiredState } from "../mapping/index.js";
+import { cprKeyId, hashCpr, type ActualState, type DesiredState, type MoSnapshot, type RefreshMode, type StateFile } from "../model/index.js";
+import { startEmbeddedSandbox, type EmbeddedSandbox } from "../sandbox/embedded.js";
+import { copenhagenDate } from "../sandbox/os2mo/dates.js";
+import { readMoSnapshot, type ReadMoStats } from "../sources/os2mo/index.js";
+import { openBackend, type StateBackend } from "../state/index.js";
+import { createOs2syncClient, refreshActual, type Os2syncClient } from "../targets/os2sync/index.js";
+import { UsageError } from "../errors/index.js";
+import type { CliIo } from "./io.js";
+import { TOOL_VERSION } from "./version.js";
+
+/**
+ * Everything an environment-bound command works with, built once: the environment, its state backend,
+ * its OS2sync client and OS2mo reader (against the embedded sandbox for `stage: sandbox`), and the
+ * resolved CPR hash key. Secrets are resolved here, only for the parts the command uses.
+ */
+export interface CommandContext {
+  env: Environment;
+  backend: StateBackend;
+  os2sync: Os2syncClient;
+  cprHashKey: string | null;
+  embedded?: EmbeddedSandbox;
+  /** The date OS2mo is read at (Copenhagen). */
+  today: string;
+  readMo(): Promise<{ snapshot: MoSnapshot; stats: ReadMoStats }>;
+  refresh(mode: RefreshMode, state: StateFile | null): Promise<ActualState>;
+  desired(snapshot: MoSnapshot): DesiredState;
+  close(): Promise<void>;
+}
+
+export async function loadEnv(nameOrPath: string, io: CliIo): Promise<Environment> {
+  return loadEnvironment(nameOrPath, { cwd: io.cwd, env: io.env, now: io.now() });
+}
+
+export async function openContext(nameOrPath: string, io: CliIo, opts: { needsOs2mo: boolean; needsCprKey?: boolean }): Promise<CommandContext> {
+  const env = await loadEnv(nameOrPath, io);
+  const secretOpts = { env: io.env, baseDir: env.baseDir, cwd: io.cwd };
+  const today = copenhagenDate(io.now());
+  let embedded: EmbeddedSandbox | undefined;
+  if (env.sandbox) {
+    embedded = await startEmbeddedSandbox(env.sandbox, { baseDir: env.baseDir, cvr: env.municipality.cvr, today, adminTopUuid: env.sts.adminTopUuid });
+    env.os2mo = { ...env.os2mo, url: embedded.os2mo.url, auth: { ...env.os2mo.auth, authServer: embedded.os2mo.authServer, realm: embedded.os2mo.realm, clientId: embedded.os2mo.clientId } };
+    env.os2sync = { ...env.os2sync, url: embedded.os2sync.url };
+  }
+  try {
+    const apiKey = env.os2sync.apiKey && !embedded ? await resolveSecret(env.os2sync.apiKey, secretOpts) : undefined;
+    const progress = io.stderr;
+    const os2sync = createOs2syncClient(env, { apiKey, progress });
+    let cprHashKey: string | null = null;
+    if (env.sync.syncCpr && opts.needsCprKey !== false) {
+      if (!env.cprHashKey) {
+        throw new UsageError("sync.syncCpr is on but sync.cprHashKey is not set.", {
+          path: "spec.sync.cprHashKey",
+          hint: 'Set spec.sync.cprHashKey to a secret reference such as "${env:STSORG_CPR_KEY}".',
+        });
+      }
+      cprHashKey = await resolveSecret(env.cprHashKey, secretOpts);
+    }
+    let moSecret: string | undefined;
+    const ctx: CommandContext = {
+      env,
+      backend: openBackend(env, io, { version: TOOL_VERSION }),
+      os2sync,
+      cprHashKey,
+      embedded,
+      today,
+      async readMo() {
+        if (moSecret === undefined) {
+          moSecret = embedded ? embedded.os2mo.clientSecret : await resolveSecret(env.os2mo.auth.clientSecret, secretOpts);
+        }
+        return readMoSnapshot(
+          { ...env.os2mo, clientSecret: moSecret },
+          { topUnitUuid: env.sync.topUnitUuid, today, progress: io.stderr.isTTY ? io.stderr : undefined },
+        );
+      },
+      async refresh(mode, state) {
+        if (mode === "fk") {
+          throw new UsageError("--refresh fk is not available in this version of stsorg.", { hint: "Use --refresh full, hierarchy or none." });
+        }
+        const key = cprHashKey;
+        return refreshActual(mode, {
+          client: os2sync,
+          state,
+          now: () => io.now(),
+          concurrency: env.os2sync.concurrency,
+          progress: io.stderr,
+          ...(key !== null ? { hashCpr: (cpr: string) => hashCpr(cpr, key) } : {}),
+        });
+      },
+      desired(snapshot) {
+        return computeDesiredState(snapshot, env.sync);
+      },
+      async close() {
+        await embedded?.stop();
+      },
+    };
+    return ctx;
+  } catch (e) {
+    await embedded?.stop();
+    throw e;
+  }
+}
+
+export { cprKeyId };

@@ -1,0 +1,78 @@
+import { formatSettleReport, settleBackend, type SettleReport } from "../apply/index.js";
+import { UsageError } from "../errors/index.js";
+import { parseAddress, type DesiredState, type Plan, type RefreshMode, type ResourceAddress } from "../model/index.js";
+import { computePlan } from "../plan/index.js";
+import type { ReadMoStats } from "../sources/os2mo/index.js";
+import type { CommandContext } from "./context.js";
+import type { CliIo } from "./io.js";
+import { TOOL_VERSION } from "./version.js";
+
+export interface PlanRequest {
+  refresh: RefreshMode;
+  targets: ResourceAddress[];
+  refreshOnly: boolean;
+  allowDeletes: number | null;
+  lockId?: string;
+}
+
+export interface PlanOutcome {
+  plan: Plan;
+  desired: DesiredState;
+  settled: SettleReport | null;
+  moStats: ReadMoStats;
+}
+
+export const REFRESH_MODES: RefreshMode[] = ["hierarchy", "full", "none", "fk"];
+
+/** `--target` values as resource addresses; a malformed one is a usage error naming it. */
+export function parseTargets(values: unknown): ResourceAddress[] {
+  const list = values === undefined ? [] : Array.isArray(values) ? values : [values];
+  return list.map((v) => {
+    const parsed = parseAddress(String(v));
+    if (!parsed) {
+      throw new UsageError(`--target ${String(v)}: not a resource address.`, { hint: "Write it as orgunit/UUID or user/UUID." });
+    }
+    return `${parsed.kind}/${parsed.uuid}` as ResourceAddress;
+  });
+}
+
+/**
+ * The plan pipeline: settle a crashed run's journal (under the caller's lock), then read OS2mo and
+ * refresh FK concurrently, map, and compute the plan. Everything but the last two steps is I/O.
+ */
+export async function makePlan(ctx: CommandContext, io: CliIo, req: PlanRequest): Promise<PlanOutcome> {
+  const { env } = ctx;
+  const settled = await settleBackend(ctx.backend, ctx.os2sync, {
+    now: () => io.now(),
+    unmanagedFields: env.sync.unmanagedFields,
+    ...(ctx.cprHashKey !== null ? { cprHashKey: ctx.cprHashKey } : {}),
+    ...(req.lockId !== undefined ? { lockId: req.lockId } : {}),
+  });
+  if (settled) io.stderr.write(formatSettleReport(settled) + "\n");
+  const state = await ctx.backend.read();
+  const [mo, actual] = await Promise.all([ctx.readMo(), ctx.refresh(req.refresh, state)]);
+  const desired = ctx.desired(mo.snapshot);
+  const plan = computePlan({
+    desired,
+    actual,
+    state,
+    policy: {
+      unmanagedFields: env.sync.unmanagedFields,
+      prune: env.safety.prune,
+      protectedUnits: env.safety.protectedUnits,
+      adminTopUuid: env.sts.adminTopUuid,
+      maxDeletes: env.safety.maxDeletes,
+      allowDeletes: req.allowDeletes,
+      targets: req.targets,
+      refreshOnly: req.refreshOnly,
+      cprHashKey: ctx.cprHashKey,
+    },
+    meta: {
+      toolVersion: TOOL_VERSION,
+      createdAt: io.now().toISOString(),
+      environment: { name: env.name, stage: env.stage, cvr: env.municipality.cvr, admin_top_uuid: env.sts.adminTopUuid },
+      manifestSha256: env.sha256,
+    },
+  });
+  return { plan, desired, settled, moStats: mo.stats };
+}
