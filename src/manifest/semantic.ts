@@ -78,6 +78,13 @@ export function semanticFindings(value: unknown, strings: { path: DocPath; value
   const agreement = obj(spec.serviceAgreement);
   if (agreement) findings.push(...agreementFindings(agreement, obj(spec.sync)?.syncCpr === true, now));
 
+  const fk = obj(spec.fk);
+  if (fk?.tlsMinVersion === "TLSv1.3" && fk.tlsMaxVersion === undefined) {
+    err("fk.tls", "tlsMinVersion TLSv1.3 is above the default tlsMaxVersion TLSv1.2; set tlsMaxVersion: TLSv1.3 too", ["spec", "fk", "tlsMinVersion"]);
+  } else if (fk?.tlsMinVersion === "TLSv1.3" && fk.tlsMaxVersion === "TLSv1.2") {
+    err("fk.tls", "tlsMinVersion TLSv1.3 is above tlsMaxVersion TLSv1.2", ["spec", "fk", "tlsMinVersion"]);
+  }
+
   // A connection string with an inline password is a literal secret too.
   const pgUrl = str(obj(obj(spec.state)?.postgres)?.url);
   if (pgUrl !== undefined && !pgUrl.trim().startsWith("${") && /:\/\/[^/@:]+:[^/@]+@/.test(pgUrl)) {

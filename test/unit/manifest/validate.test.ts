@@ -238,6 +238,15 @@ const cases: Case[] = [
     exit: 0,
   },
   {
+    name: "an FK TLS range that is empty",
+    text: change(F, "  state:\n", "  fk: { tlsMinVersion: TLSv1.3, tlsMaxVersion: TLSv1.2 }\n  state:\n"),
+    code: "fk.tls",
+    message: /tlsMinVersion TLSv1\.3 is above tlsMaxVersion TLSv1\.2/,
+    at: "TLSv1.3",
+    path: "spec.fk.tlsMinVersion",
+    exit: 1,
+  },
+  {
     name: "a PostgreSQL URL with an inline password",
     text: change(F, "    backend: local", "    backend: postgres\n    postgres: { url: \"postgres://stsorg:pa55word@db/stsorg\" }"),
     code: "secret.literal",
