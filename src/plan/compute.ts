@@ -175,6 +175,7 @@ function diffKind(
       }
     }
 
+    let drifted = false;
     if (stateRes && stateAttrs) {
       if (!observed) {
         sink.drift.push({ address, kind, uuid, name: stateRes.name, type: "deleted", fields: [] });
@@ -187,6 +188,7 @@ function diffKind(
           if (!sameValue(f, was, now)) fields.push(fieldChange(f, was, now));
         }
         if (fields.length > 0) {
+          drifted = true;
           sink.drift.push({ address, kind, uuid, name: displayName(kind, before!), type: "changed", fields });
         }
       }
@@ -237,6 +239,10 @@ function diffKind(
         sink.changes.push(withParent(kind, { ...base, fields, reason: "differs from OS2mo" }));
       } else if (!stateRes) {
         sink.changes.push(withParent(kind, { ...base, action: "adopt", fields: [], reason: "matches OS2mo; recorded in state without a write" }));
+      } else if (drifted) {
+        // FK was changed outside stsorg to what OS2mo says: nothing to write, but state's record is stale
+        // and would report the same drift on every plan until it is recorded again.
+        sink.changes.push(withParent(kind, { ...base, action: "adopt", fields: [], reason: "changed outside stsorg to match OS2mo; state record refreshed without a write" }));
       }
     } else if (!desiredReg && observed && before) {
       if (!owned(uuid, observed.value, stateRes !== undefined)) continue;

@@ -1,5 +1,6 @@
 import type { Argv } from "yargs";
 import type { RefreshMode } from "../../model/index.js";
+import { planExitCode } from "../../plan/index.js";
 import { whoAmI, withLock } from "../../state/index.js";
 import { useColor } from "../color.js";
 import { withEnvironment, type Command } from "../command.js";
@@ -71,9 +72,7 @@ async function runPlan(args: Record<string, unknown>, io: CliIo): Promise<number
       await writePlanFile(args.out, plan);
       io.stderr.write(`Saved the plan to ${args.out}. To carry it out: stsorg apply -e ${String(args.environment)} ${args.out}\n`);
     }
-    if (plan.errors.length > 0 || plan.guards.length > 0) return 1;
-    const changed = plan.changes.length > 0 || (plan.options.refresh_only && plan.drift.length > 0);
-    return args["detailed-exitcode"] && changed ? 2 : 0;
+    return planExitCode(plan, Boolean(args["detailed-exitcode"]));
   } finally {
     await ctx.close();
   }

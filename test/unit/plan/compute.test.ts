@@ -94,6 +94,15 @@ describe("drift", () => {
     expect(change(plan, 18)).toMatchObject({ action: "create", after: u });
   });
 
+  it("re-records a managed object that FK changed outside stsorg to what OS2mo now says, without a write", () => {
+    const applied = unit(19, "Kultur", TOP, { PhoneNumber: "1000" });
+    const now = unit(19, "Kultur", TOP, { PhoneNumber: "2000" });
+    const plan = computePlan(inputOf(desiredOf([now], []), actualOf([now], []), stateOf([resource("orgunit", applied)])));
+    expect(plan.drift).toMatchObject([{ uuid: uuid(19), type: "changed" }]);
+    // Adopting refreshes state's record, so the next plan does not report the same drift again.
+    expect(change(plan, 19)).toMatchObject({ action: "adopt", after: now, fields: [] });
+  });
+
   it("ignores changes in unmanaged fields", () => {
     const applied = unit(10, "Borgerservice", TOP, { ShortKey: "BS1" });
     const fk = unit(10, "Borgerservice", TOP, { ShortKey: "BS2" });
