@@ -54,6 +54,8 @@ type Status = "waiting" | "ready" | "journaled" | "running" | "done" | "failed" 
 
 type Outcome =
   | { kind: "ok"; confirmed: boolean }
+  /** Interrupted before anything was sent (e.g. while the CPR was being re-read). */
+  | { kind: "unsent" }
   | { kind: "failed"; message: string; permanent: boolean; outcomeUnknown: boolean };
 
 /**
@@ -176,7 +178,10 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   const complete = (i: number, outcome: Outcome) => {
     const c = changes[i]!;
     inFlight--;
-    if (outcome.kind === "ok") {
+    if (outcome.kind === "unsent") {
+      ws.clearPending(pendingId[i]!);
+      status[i] = "unsent";
+    } else if (outcome.kind === "ok") {
       if (c.action === "delete") {
         ws.remove(c.address);
         result.destroyed++;
@@ -270,6 +275,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
       if ("failure" in prepared) return prepared.failure;
       payload = prepared.payload;
     }
+    if (signal?.aborted) return { kind: "unsent" };
     let lastError: unknown;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       if (attempt > 1) {

@@ -263,6 +263,28 @@ describe("applyPlan", () => {
     expect((await backend.read())!.resources[0]!.attributes).toMatchObject({ Person: { Cpr: cprHash("0101011234") } });
   });
 
+  it("sends nothing for a change interrupted while its CPR was being re-read", async () => {
+    const backend = new MemoryStateBackend();
+    const fk = new FakeFk();
+    const u = user(1, [], cprHash("0101011234"));
+    const controller = new AbortController();
+    const result = await applyPlan(
+      makePlan([create(u)], { lineage: null, serial: 0 }),
+      deps(backend, fk, {
+        cprHashKey: CPR_KEY,
+        resolveCpr: async () => {
+          controller.abort();
+          return "0101011234";
+        },
+        signal: controller.signal,
+      }),
+    );
+    expect(fk.calls).toEqual([]);
+    expect(result.interrupted).toBe(true);
+    expect(result.notStarted.map((n) => n.address)).toEqual([`user/${u.Uuid}`]);
+    expect((await backend.read())!.pending).toEqual([]);
+  });
+
   it("refuses to write a hashed CPR when it cannot re-read the CPR", async () => {
     const backend = new MemoryStateBackend();
     const fk = new FakeFk();
