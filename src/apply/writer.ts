@@ -4,6 +4,8 @@ import type { OrgUnitRegistration, UserRegistration } from "../model/index.js";
 /**
  * The port apply needs to FK: the OS2sync client implements it. Writes only queue work in OS2sync;
  * reads return FK's current content, normalised (undefined when the object is absent or inactive).
+ * Implementations should not retry writes themselves: apply retries only after a read-back shows the
+ * write did not land, which is how it guarantees that no write is sent twice without a read between.
  */
 export interface FkReader {
   getOrgUnit(uuid: string): Promise<OrgUnitRegistration | undefined>;

@@ -86,6 +86,19 @@ describe("local state file", () => {
     await expect(b.read()).rejects.toThrow(/does not match the state schema: \/serial/);
   });
 
+  it("refuses a state holding a CPR number in clear", async () => {
+    const b = new LocalStateBackend({ path });
+    const s = sampleState();
+    const attributes = { Uuid: "dddddddd-0000-4000-8000-000000000004", UserId: "anje", Positions: [], Person: { Name: "Anna", Cpr: "0101011234" } };
+    const leaked = { ...s, resources: [...s.resources, { ...s.resources[0]!, address: `user/${attributes.Uuid}` as const, kind: "user" as const, uuid: attributes.Uuid, attributes }] };
+    await writeFile(path, canonicalJson({ ...leaked, checksum: stateChecksum(leaked) }, 2));
+    await expect(b.read()).rejects.toThrow(/does not match the state schema: \/resources\/1\/attributes/);
+    // The same state with the CPR hashed is fine.
+    const hashed = { ...leaked, resources: [leaked.resources[0]!, { ...leaked.resources[1]!, attributes: { ...attributes, Person: { Name: "Anna", Cpr: "hmac-sha256:" + "0".repeat(64) } } }] };
+    await writeFile(path, canonicalJson({ ...hashed, checksum: stateChecksum(hashed) }, 2));
+    expect((await b.read())!.resources).toHaveLength(2);
+  });
+
   it("refuses a state file of another environment, naming both", async () => {
     await twoVersions();
     const prod = new LocalStateBackend({ path, identity: { ...TEST_IDENTITY, environment: "prod", admin_top_uuid: "cccccccc-0000-4000-8000-000000000003" } });
