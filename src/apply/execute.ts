@@ -7,6 +7,7 @@ import {
   type Attributes,
   type Change,
   type FieldName,
+  type OrgUnitRegistration,
   type PendingWrite,
   type Plan,
   type StateResource,
@@ -232,7 +233,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   const send = (c: Change, payload: Attributes | undefined): Promise<void> => {
     const w = deps.writer;
     if (c.action === "delete") return c.kind === "orgunit" ? w.deleteOrgUnit(c.uuid) : w.deleteUser(c.uuid);
-    return c.kind === "orgunit" ? w.upsertOrgUnit(payload as never) : w.upsertUser(payload as UserRegistration);
+    return c.kind === "orgunit" ? w.upsertOrgUnit(payload as OrgUnitRegistration) : w.upsertUser(payload as UserRegistration);
   };
 
   const pause = async (ms: number): Promise<boolean> => {
