@@ -27,7 +27,7 @@ export function unitFieldOf(a: MoAddress, p: PreparedPolicy): UnitAddressField |
     case "EAN":
       return "Ean";
     case "PHONE":
-      return p.landlineRank.has(t.uuid.toLowerCase()) ? "Landline" : "PhoneNumber";
+      return p.landlineRank.has(t.uuid) ? "Landline" : "PhoneNumber";
     case "DAR":
       return t.user_key === "Contact" ? "Contact" : t.user_key === "Location" ? "Location" : "Post";
     case "PNUMBER":
@@ -67,7 +67,7 @@ export function unitAddressFields(
     const field = unitFieldOf(a, p);
     if (field === undefined) continue;
     if (textOf(a) === null) continue;
-    const r = classRankFor(field, p)?.get(a.address_type.uuid.toLowerCase()) ?? Number.MAX_SAFE_INTEGER;
+    const r = classRankFor(field, p)?.get(a.address_type.uuid) ?? Number.MAX_SAFE_INTEGER;
     const cur = best.get(field);
     if (!cur || r < cur.rank || (r === cur.rank && cmpStr(a.uuid, cur.a.uuid) < 0)) best.set(field, { rank: r, a });
   }
@@ -88,7 +88,7 @@ export function pickUserAddress(addresses: readonly MoAddress[], classRank: Map<
   if (classRank.size === 0) return undefined;
   let best: { rank: number; a: MoAddress } | undefined;
   for (const a of addresses) {
-    const r = classRank.get(a.address_type.uuid.toLowerCase());
+    const r = classRank.get(a.address_type.uuid);
     if (r === undefined || !isPublic(a)) continue;
     if (textOf(a) === null) continue;
     if (!best || r < best.rank || (r === best.rank && cmpStr(a.uuid, best.a.uuid) < 0)) best = { rank: r, a };

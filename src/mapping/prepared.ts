@@ -25,17 +25,21 @@ export interface PreparedPolicy {
   userTruncateLength: number;
 }
 
-function rank(list: readonly string[], lower: boolean): Map<string, number> {
+/**
+ * List position by value. Uuid lists are keyed in lower and upper case, so the hot lookups take OS2mo's
+ * strings as they are instead of lower-casing (allocating) one string per address.
+ */
+function rank(list: readonly string[], uuids: boolean): Map<string, number> {
   const m = new Map<string, number>();
   list.forEach((v, i) => {
-    const k = lower ? v.trim().toLowerCase() : v.trim();
-    if (!m.has(k)) m.set(k, i);
+    const keys = uuids ? [v.trim().toLowerCase(), v.trim().toUpperCase()] : [v.trim()];
+    for (const k of keys) if (!m.has(k)) m.set(k, i);
   });
   return m;
 }
 
 function uuidSet(list: readonly string[]): Set<string> {
-  return new Set(list.map((v) => v.trim().toLowerCase()));
+  return new Set(list.flatMap((v) => [v.trim().toLowerCase(), v.trim().toUpperCase()]));
 }
 
 export function preparePolicy(policy: SyncPolicy): PreparedPolicy {

@@ -74,8 +74,8 @@ export function placeUnits(
     }
     relevant.add(u.uuid);
     const ignored =
-      (u.org_unit_level !== null && p.ignoredLevels.has(u.org_unit_level.uuid.toLowerCase())) ||
-      (u.unit_type !== null && p.ignoredTypes.has(u.unit_type.uuid.toLowerCase()));
+      (u.org_unit_level !== null && p.ignoredLevels.has(u.org_unit_level.uuid)) ||
+      (u.unit_type !== null && p.ignoredTypes.has(u.unit_type.uuid));
     if (!ignored) written.add(u.uuid);
   }
 

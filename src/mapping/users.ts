@@ -34,20 +34,28 @@ export interface MappedUser {
  * untied group with no accounts.
  */
 export function accountGroups(person: MoPerson, idx: SnapshotIndex, p: PreparedPolicy): AccountGroup[] {
-  const byEngagement = new Map<string | null, MoItUser[]>();
-  for (const it of idx.personItUsers.get(person.uuid) ?? []) {
+  // A person has a handful of accounts at most: arrays beat a Map per person (30,000 persons).
+  const groups: AccountGroup[] = [];
+  for (const it of idx.personItUsers.get(person.uuid) ?? NONE) {
     const name = it.itsystem.name.trim();
     if (!p.userKeySystemRank.has(name) && !p.uuidSystemRank.has(name)) continue;
     const key = it.engagement ?? null;
-    const list = byEngagement.get(key);
-    if (list) list.push(it);
-    else byEngagement.set(key, [it]);
+    const group = groups.find((g) => g.engagement === key);
+    if (group) group.accounts.push(it);
+    else groups.push({ engagement: key, accounts: [it] });
   }
-  if (byEngagement.size === 0) return [{ engagement: null, accounts: [] }];
-  return [...byEngagement.entries()]
-    .sort(([a], [b]) => (a === b ? 0 : a === null ? -1 : b === null ? 1 : cmpStr(a, b)))
-    .map(([engagement, accounts]) => ({ engagement, accounts }));
+  if (groups.length === 0) return [{ engagement: null, accounts: [] }];
+  if (groups.length > 1) {
+    groups.sort((x, y) => {
+      const a = x.engagement;
+      const b = y.engagement;
+      return a === b ? 0 : a === null ? -1 : b === null ? 1 : cmpStr(a, b);
+    });
+  }
+  return groups;
 }
+
+const NONE: readonly never[] = [];
 
 /** FK uuid of a person as a manager: their first account in a uuid system, else their MO uuid. */
 export function personFkUuid(personUuid: string, idx: SnapshotIndex, p: PreparedPolicy): string {
@@ -76,7 +84,7 @@ export function mapPersonUsers(
   issues: ConsistencyIssue[],
 ): MappedUser[] {
   const out: MappedUser[] = [];
-  const reportedEngagements = new Set<string>();
+  let reportedEngagements: Set<string> | undefined;
   for (const group of accountGroups(person, idx, p)) {
     const userKeyAccount = firstAccount(group.accounts, p.userKeySystemRank);
     if (!userKeyAccount && p.policy.filterUsersByItSystem) continue;
@@ -98,6 +106,7 @@ export function mapPersonUsers(
       if (unitUuid === undefined) continue;
       const name = jobName(e, p);
       if (name === undefined) {
+        reportedEngagements ??= new Set();
         if (!reportedEngagements.has(e.uuid)) {
           reportedEngagements.add(e.uuid);
           const unit = idx.units.get(e.org_unit);
@@ -136,9 +145,11 @@ export function mapPersonUsers(
     if (p.policy.groupByEngagementUuid && group.engagement !== null) {
       addresses = addresses.filter((a) => a.engagement === group.engagement);
     }
-    raw.Email = pickUserAddress(addresses, p.emailRank);
-    raw.PhoneNumber = pickUserAddress(addresses, p.phoneRank);
-    raw.Landline = pickUserAddress(addresses, p.landlineRank);
+    if (addresses.length > 0) {
+      raw.Email = pickUserAddress(addresses, p.emailRank);
+      raw.PhoneNumber = pickUserAddress(addresses, p.phoneRank);
+      raw.Landline = pickUserAddress(addresses, p.landlineRank);
+    }
 
     if (p.workAddressRank.size > 0) {
       const primaries = included.filter((i) => i.e.is_primary);
