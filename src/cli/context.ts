@@ -19,6 +19,11 @@ export interface CommandContext {
   env: Environment;
   backend: StateBackend;
   os2sync: Os2syncClient;
+  /**
+   * The same OS2sync for writes, with the client's own retries off: apply retries a write only after a
+   * read-back shows it did not land, so no write is ever sent twice blind.
+   */
+  os2syncWriter: Os2syncClient;
   cprHashKey: string | null;
   embedded?: EmbeddedSandbox;
   /** The date OS2mo is read at (Copenhagen). */
@@ -47,6 +52,7 @@ export async function openContext(nameOrPath: string, io: CliIo, opts: { needsOs
     const apiKey = env.os2sync.apiKey && !embedded ? await resolveSecret(env.os2sync.apiKey, secretOpts) : undefined;
     const progress = io.stderr;
     const os2sync = createOs2syncClient(env, { apiKey, progress });
+    const os2syncWriter = createOs2syncClient(env, { apiKey, progress }, { retries: 0 });
     let cprHashKey: string | null = null;
     if (env.sync.syncCpr && opts.needsCprKey !== false) {
       if (!env.cprHashKey) {
@@ -62,6 +68,7 @@ export async function openContext(nameOrPath: string, io: CliIo, opts: { needsOs
       env,
       backend: openBackend(env, io, { version: TOOL_VERSION }),
       os2sync,
+      os2syncWriter,
       cprHashKey,
       embedded,
       today,

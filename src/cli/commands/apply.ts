@@ -38,18 +38,19 @@ export const applyCommand: Command = {
 };
 
 /**
- * The OS2sync client as apply's write port. User writes always bypass OS2sync's skip-identical cache:
+ * The OS2sync clients as apply's write port: reads retry on their own, writes do not (apply reads back
+ * before it resends). User writes always bypass OS2sync's skip-identical cache:
  * stsorg writes only what differs, and a repair (drift) or a ShortKey-only change would otherwise be
  * dropped silently by OS2sync.
  */
-function writerFor(client: Os2syncClient): FkWriter {
+function writerFor(reader: Os2syncClient, writer: Os2syncClient): FkWriter {
   return {
-    getOrgUnit: (uuid) => client.getOrgUnit(uuid),
-    getUser: (uuid) => client.getUser(uuid),
-    upsertOrgUnit: (reg) => client.upsertOrgUnit(reg),
-    upsertUser: (reg) => client.upsertUser(reg, { bypassCache: true }),
-    deleteOrgUnit: (uuid) => client.deleteOrgUnit(uuid),
-    deleteUser: (uuid) => client.deleteUser(uuid),
+    getOrgUnit: (uuid) => reader.getOrgUnit(uuid),
+    getUser: (uuid) => reader.getUser(uuid),
+    upsertOrgUnit: (reg) => writer.upsertOrgUnit(reg),
+    upsertUser: (reg) => writer.upsertUser(reg, { bypassCache: true }),
+    deleteOrgUnit: (uuid) => writer.deleteOrgUnit(uuid),
+    deleteUser: (uuid) => writer.deleteUser(uuid),
   };
 }
 
@@ -133,7 +134,7 @@ async function execute(ctx: CommandContext, io: CliIo, plan: Plan, o: { lockId: 
   try {
     return await applyPlan(plan, {
       backend: ctx.backend,
-      writer: writerFor(ctx.os2sync),
+      writer: writerFor(ctx.os2sync, ctx.os2syncWriter),
       lockId: o.lockId,
       parallelism: o.parallelism,
       now: () => io.now(),
