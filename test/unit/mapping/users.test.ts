@@ -91,6 +91,20 @@ describe("account groups", () => {
     expect(u.get(P)?.Positions).toHaveLength(2);
   });
 
+  it("untied accounts next to tied ones form their own group with every engagement, as in the exporter", () => {
+    const b = base().person(P, "Ivan");
+    const e1 = b.engagement(P, A, "Lærer");
+    b.engagement(P, B, "Pædagog");
+    b.itUser({ person: P }, AD, "ivan1", { engagement: e1 });
+    b.itUser({ person: P }, FKORG, uid(0xf1), { engagement: e1 });
+    b.itUser({ person: P }, AD, "ivan");
+    const u = users(b, { uuidFromItSystems: [FKORG.name] });
+    expect([...u.keys()].sort()).toEqual([P, uid(0xf1)].sort());
+    expect(u.get(uid(0xf1))).toMatchObject({ UserId: "ivan1", Positions: [{ Name: "Lærer", OrgUnitUuid: A }] });
+    expect(u.get(P)).toMatchObject({ UserId: "ivan" });
+    expect(u.get(P)?.Positions).toHaveLength(2);
+  });
+
   it("a group tied to an engagement outside the tree is not desired", () => {
     const b = base().person(P, "Jens");
     const e = b.engagement(P, OUT, "Konsulent");
