@@ -20,3 +20,5 @@ export {
 export { LocalStateBackend, type LocalBackendOptions } from "./local.js";
 export { MemoryStateBackend, memoryStore, type MemoryStateStore, type MemoryBackendOptions } from "./memory.js";
 export { openBackend, identityOf, localStatePath, type StateEnvironment } from "./open.js";
+export { PostgresStateBackend, type PostgresBackendOptions } from "./postgres.js";
+export { parsePgUrl, scrubSecret, sslAttempts, quoteIdent, SSL_MODES, type SslMode, type ParsedPgUrl } from "./pgconfig.js";

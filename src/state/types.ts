@@ -24,6 +24,11 @@ export interface StateBackend {
   currentLock(): Promise<LockInfo | null>;
   /** One line for messages, e.g. `local file /srv/stsorg/state/prod.json`. */
   describe(): string;
+  /**
+   * Releases connections (database pools, HTTP agents) so the process can exit. Backends without any
+   * keep none; callers call it when the command is done (`await backend.close?.()`).
+   */
+  close?(): Promise<void>;
 }
 
 export interface ExpectedVersion {

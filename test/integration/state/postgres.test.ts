@@ -1,0 +1,113 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { StateError } from "../../../src/errors/index.js";
+import { StateLockedError, type StateBackend } from "../../../src/state/index.js";
+import { backendConformance, sampleState, TEST_IDENTITY } from "../../unit/state/conformance.js";
+import { dropSchema, PG_URL, pgBackend, pgUnavailable, sql, testSchema, uniqueEnv } from "./pg.js";
+
+const skip = pgUnavailable("test/integration/state/postgres.test.ts");
+const SCHEMA = testSchema("stsorg_pgtest");
+
+afterAll(() => dropSchema(SCHEMA));
+
+describe.skipIf(skip)("postgres backend", () => {
+  backendConformance("postgres", ({ now }) => {
+    const environment = uniqueEnv("conf");
+    const handles: StateBackend[] = [];
+    return {
+      open: (opts) => {
+        const b = pgBackend({ schema: SCHEMA, environment, now, identity: opts?.identity });
+        handles.push(b);
+        return b;
+      },
+      corrupt: async () => {
+        await sql(`UPDATE "${SCHEMA}"."states" SET state = left(state, 40) WHERE environment = $1`, [environment]);
+      },
+      cleanup: async () => {
+        await Promise.all(handles.map((h) => h.close?.()));
+      },
+    };
+  });
+
+  it("creates the schema and both tables on first use, with quoted names", async () => {
+    const schema = testSchema("Odd Name");
+    const b = pgBackend({ schema, table: 'st"ates', environment: "test" });
+    try {
+      expect(await b.read()).toBeNull();
+      const tables = await sql<{ table_name: string }>(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name",
+        [schema],
+      );
+      expect(tables.map((t) => t.table_name)).toEqual(['st"ates', 'st"ates_locks']);
+      await b.write(sampleState(), { lineage: null, serial: null });
+      expect((await b.read())!.serial).toBe(1);
+    } finally {
+      await b.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it("stores one row per environment: lineage, serial, checksum and the state text", async () => {
+    const environment = uniqueEnv();
+    const b = pgBackend({ schema: SCHEMA, environment });
+    try {
+      const s = sampleState();
+      await b.write(s, { lineage: null, serial: null });
+      const rows = await sql<{ lineage: string; serial: string; checksum: string; state: string }>(
+        `SELECT lineage, serial, checksum, state FROM "${SCHEMA}".states WHERE environment = $1`,
+        [environment],
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ lineage: s.lineage, serial: "1" });
+      expect(JSON.parse(rows[0]!.state)).toMatchObject({ lineage: s.lineage, checksum: rows[0]!.checksum });
+    } finally {
+      await b.close();
+    }
+  });
+
+  it("refuses a row whose columns disagree with the stored state", async () => {
+    const environment = uniqueEnv();
+    const b = pgBackend({ schema: SCHEMA, environment, identity: TEST_IDENTITY });
+    try {
+      await b.write(sampleState(), { lineage: null, serial: null });
+      await sql(`UPDATE "${SCHEMA}".states SET serial = 7 WHERE environment = $1`, [environment]);
+      await expect(b.read()).rejects.toThrow(/does not agree with its own row/);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it("of many handles locking at once exactly one gets the lock", async () => {
+    const environment = uniqueEnv();
+    const handles = Array.from({ length: 6 }, () => pgBackend({ schema: SCHEMA, environment }));
+    try {
+      const results = await Promise.allSettled(handles.map((h, i) => h.lock({ operation: "apply", who: `u${i}@h`, ttlMs: 60_000 })));
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+      for (const r of results) if (r.status === "rejected") expect(r.reason).toBeInstanceOf(StateLockedError);
+    } finally {
+      await Promise.all(handles.map((h) => h.close()));
+    }
+  });
+
+  it("never prints the password: connection errors name the URL with *** instead", async () => {
+    const u = new URL(PG_URL);
+    u.password = "s3cret-Pa55word";
+    u.username = "no_such_user_x";
+    const b = pgBackend({ schema: SCHEMA, environment: "test", url: u.toString() });
+    const err = (await b.read().catch((e: unknown) => e)) as StateError;
+    await b.close();
+    expect(err).toBeInstanceOf(StateError);
+    expect(err.message).not.toContain("s3cret-Pa55word");
+    expect(err.message).toContain("no_such_user_x:***@");
+    expect(err.hint).toMatch(/user name and password/);
+  });
+
+  it("describes itself by the reference until the secret is resolved, and never shows the password", async () => {
+    const b = pgBackend({ schema: SCHEMA, environment: "test", url: async () => PG_URL, label: "${env:STSORG_PG_URL}" });
+    expect(b.describe()).toContain("${env:STSORG_PG_URL}");
+    await b.read();
+    const password = decodeURIComponent(new URL(PG_URL).password);
+    if (password !== "") expect(b.describe()).not.toContain(password);
+    expect(b.describe()).toContain(new URL(PG_URL).hostname);
+    await b.close();
+  });
+});
