@@ -79,6 +79,7 @@ export interface ExecContext {
   today: string;
   shortPages: boolean;
   memo: Map<string, Set<string>>;
+  memoByRef: Map<CollectionName, WeakMap<object, Set<string>>>;
   /** Objects returned in top-level pages (for the request log). */
   objects: number;
 }
@@ -145,12 +146,19 @@ function userKeyOf(kind: CollectionName, o: { uuid: string }): string {
 
 /** The uuids of `kind` matching a (nested) filter; memoised per execution. */
 function matchingSet(ctx: ExecContext, kind: CollectionName, f: Filter): Set<string> {
+  // The same filter object is asked about once per candidate: look it up by identity first, since
+  // serialising a filter with a long uuid list for every candidate would be quadratic.
+  let byRef = ctx.memoByRef.get(kind);
+  if (!byRef) ctx.memoByRef.set(kind, (byRef = new WeakMap()));
+  let s = byRef.get(f);
+  if (s) return s;
   const key = `${kind}|${JSON.stringify(f)}`;
-  let s = ctx.memo.get(key);
+  s = ctx.memo.get(key);
   if (!s) {
     s = new Set(candidates(ctx, kind, f).filter((u) => matches(ctx, kind, u, f)));
     ctx.memo.set(key, s);
   }
+  byRef.set(f, s);
   return s;
 }
 
@@ -529,11 +537,11 @@ export class SandboxExecutor {
 
   async run(
     request: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null },
-    ctx: Omit<ExecContext, "memo" | "objects">,
+    ctx: Omit<ExecContext, "memo" | "memoByRef" | "objects">,
   ): Promise<{ result: ExecutionResult; objects: number }> {
     const prepared = this.prepare(request.query);
     if (!prepared.doc) return { result: { data: null, errors: prepared.errors ?? [] } as ExecutionResult, objects: 0 };
-    const context: ExecContext = { ...ctx, memo: new Map(), objects: 0 };
+    const context: ExecContext = { ...ctx, memo: new Map(), memoByRef: new Map(), objects: 0 };
     const result = await execute({
       schema: this.schema,
       document: prepared.doc,
