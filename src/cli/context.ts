@@ -51,8 +51,10 @@ export async function openContext(nameOrPath: string, io: CliIo, opts: { needsOs
   try {
     const apiKey = env.os2sync.apiKey && !embedded ? await resolveSecret(env.os2sync.apiKey, secretOpts) : undefined;
     const progress = io.stderr;
-    const os2sync = createOs2syncClient(env, { apiKey, progress });
-    const os2syncWriter = createOs2syncClient(env, { apiKey, progress }, { retries: 0 });
+    // The embedded OS2sync finishes a hierarchy job in milliseconds; a real one takes minutes.
+    const poll = embedded ? { hierarchyPollInitialMs: 25, hierarchyPollMaxMs: 200 } : {};
+    const os2sync = createOs2syncClient(env, { apiKey, progress }, poll);
+    const os2syncWriter = createOs2syncClient(env, { apiKey, progress }, { ...poll, retries: 0 });
     let cprHashKey: string | null = null;
     if (env.sync.syncCpr && opts.needsCprKey !== false) {
       if (!env.cprHashKey) {

@@ -110,8 +110,10 @@ export function mapPersonUsers(
         if (!reportedEngagements.has(e.uuid)) {
           reportedEngagements.add(e.uuid);
           const unit = idx.units.get(e.org_unit);
+          // A warning, not an error: the rest of the person (and the municipality) is still written
+          // consistently, and one engagement without a job function must not stop every sync.
           issues.push({
-            severity: "error",
+            severity: "warning",
             code: "position-without-name",
             message: `Engagement ${e.uuid} of "${person.name}" (${person.uuid}) in unit "${unit?.name ?? ""}" (${e.org_unit}) has no job function; OS2sync requires a position name, so the position is left out.`,
             objects: [personRef(person), { kind: "engagement", uuid: e.uuid }],

@@ -51,12 +51,13 @@ describe("consistency of the desired state (listed, never thrown)", () => {
     expect(d.users.has(P)).toBe(true);
   });
 
-  it("an engagement without a job function is reported and gives no position", () => {
+  it("an engagement without a job function is a warning and gives no position; the person is still written", () => {
     const b = new SnapshotBuilder().unit(A, "A", TOP).person(P, "Per");
     const e = b.engagement(P, A, null);
     b.engagement(P, TOP, "Direktør");
     const d = map(b);
     const issue = only(d.issues, "position-without-name");
+    expect(issue.severity).toBe("warning");
     expect(issue.objects).toEqual([{ kind: "person", uuid: P, name: "Per" }, { kind: "engagement", uuid: e }]);
     expect(d.users.get(P)?.Positions).toEqual([{ Name: "Direktør", OrgUnitUuid: ADMIN_TOP }]);
   });
