@@ -22,3 +22,4 @@ export { MemoryStateBackend, memoryStore, type MemoryStateStore, type MemoryBack
 export { openBackend, identityOf, localStatePath, type StateEnvironment } from "./open.js";
 export { PostgresStateBackend, type PostgresBackendOptions } from "./postgres.js";
 export { parsePgUrl, scrubSecret, sslAttempts, quoteIdent, SSL_MODES, type SslMode, type ParsedPgUrl } from "./pgconfig.js";
+export { HttpStateBackend, parseHolder, redactUrl, type HttpBackendOptions } from "./http.js";

@@ -58,25 +58,27 @@ export function formatLockInfo(lock: LockInfo, now: Date): string {
   const expires = Date.parse(lock.Expires);
   const expiry =
     expires > now.getTime() ? `in ${formatAge(expires - now.getTime())}` : `expired ${formatAge(now.getTime() - expires)} ago`;
+  // Locks taken by other tools on a shared server (HTTP backend) may lack these times.
   const lines = [
     `  ID:        ${lock.ID}`,
     `  Path:      ${lock.Path}`,
     `  Operation: ${lock.Operation}`,
     `  Who:       ${lock.Who}`,
     `  Version:   ${lock.Version}`,
-    `  Created:   ${lock.Created} (${formatAge(now.getTime() - created)} ago)`,
-    `  Expires:   ${lock.Expires} (${expiry})`,
+    Number.isNaN(created) ? `  Created:   ${lock.Created || "unknown"}` : `  Created:   ${lock.Created} (${formatAge(now.getTime() - created)} ago)`,
+    Number.isNaN(expires) ? "  Expires:   never (this lock has no expiry; release it with `stsorg state unlock`)" : `  Expires:   ${lock.Expires} (${expiry})`,
   ];
   if (lock.Info) lines.push(`  Info:      ${lock.Info}`);
   return lines.join("\n");
 }
 
 export function lockedError(holder: LockInfo, now: Date, waitedMs: number): StateLockedError {
-  const age = formatAge(now.getTime() - Date.parse(holder.Created));
+  const createdMs = Date.parse(holder.Created);
+  const since = Number.isNaN(createdMs) ? "" : ` since ${formatAge(now.getTime() - createdMs)} ago`;
   const waited = waitedMs > 0 ? ` (waited ${formatAge(waitedMs)})` : "";
   return new StateLockedError(
     holder,
-    `Error acquiring the state lock: state is locked by ${holder.Who} for "${holder.Operation}" since ${age} ago${waited}.\nLock Info:\n${formatLockInfo(holder, now)}`,
+    `Error acquiring the state lock: state is locked by ${holder.Who} for "${holder.Operation}"${since}${waited}.\nLock Info:\n${formatLockInfo(holder, now)}`,
     {
       hint:
         `Another stsorg run holds the lock. Wait for it to finish, or retry with --lock-timeout (e.g. --lock-timeout 5m). ` +
