@@ -27,6 +27,8 @@ export interface FkFaultConfig {
   timeoutAbovePageSize?: number;
   /** After `after` more GraphQL requests have gone through, the next `count` answer 503. */
   unavailable?: { count: number; after?: number };
+  /** Pages hold at most this many items whatever `first` asks (FK may return short pages mid-list). */
+  maxItemsPerPage?: number;
 }
 
 export class FkFaults {
@@ -254,7 +256,7 @@ export async function startFkSandbox(opts: FkSandboxOptions): Promise<FkSandbox>
     if (Array.isArray(doc)) {
       return reply(200, { errors: (doc as readonly GraphQLError[]).map((e) => ({ message: e.message, extensions: { type: "ERROR", classification: "ValidationError" } })) });
     }
-    const ctx: RequestContext = { cvr: token.cvr, agreement, view: viewOf(store), warnings: [] };
+    const ctx: RequestContext = { cvr: token.cvr, agreement, view: viewOf(store), warnings: [], maxItemsPerPage: faults.config.maxItemsPerPage };
     const result = await execute({ schema, document: doc as DocumentNode, rootValue: rootFor(ctx), contextValue: ctx, variableValues: variables, operationName });
     const errors = [...(result.errors ?? []).map((e) => e.toJSON()), ...ctx.warnings];
     return reply(200, errors.length > 0 ? { data: result.data ?? null, errors } : { data: result.data ?? null });
@@ -374,13 +376,14 @@ function page(all: string[], args: ListArgs, ctx: RequestContext, node: (uuid: s
     }
     start = lo;
   }
-  const slice = all.slice(start, start + first);
+  const size = Math.min(first, ctx.maxItemsPerPage ?? first);
+  const slice = all.slice(start, start + size);
   return {
     edges: slice.map((uuid) => ({ cursor: encodeCursor(uuid), node: node(uuid) })),
     pageInfo: {
       startCursor: slice.length > 0 ? encodeCursor(slice[0]!) : null,
       endCursor: slice.length > 0 ? encodeCursor(slice[slice.length - 1]!) : null,
-      hasNextPage: start + first < all.length,
+      hasNextPage: start + size < all.length,
       hasPreviousPage: start > 0,
     },
   };

@@ -39,6 +39,7 @@ export interface RequestContext {
   view: FkView;
   /** WARNING entries collected while resolving, added to the answer's `errors`. */
   warnings: Record<string, unknown>[];
+  maxItemsPerPage?: number;
 }
 
 export interface FkView {
