@@ -5,7 +5,6 @@ import type {
   MoKle,
   MoManager,
   MoOrgUnit,
-  MoPerson,
   MoSnapshot,
 } from "../model/index.js";
 
@@ -15,7 +14,6 @@ import type {
  */
 export interface SnapshotIndex {
   units: Map<string, MoOrgUnit>;
-  persons: Map<string, MoPerson>;
   engagements: Map<string, MoEngagement>;
   engagementsByPerson: Map<string, MoEngagement[]>;
   unitAddresses: Map<string, MoAddress[]>;
@@ -35,7 +33,6 @@ function push<T>(map: Map<string, T[]>, key: string, value: T): void {
 export function indexSnapshot(snapshot: MoSnapshot): SnapshotIndex {
   const idx: SnapshotIndex = {
     units: new Map(),
-    persons: new Map(),
     engagements: new Map(),
     engagementsByPerson: new Map(),
     unitAddresses: new Map(),
@@ -46,7 +43,6 @@ export function indexSnapshot(snapshot: MoSnapshot): SnapshotIndex {
     klesByUnit: new Map(),
   };
   for (const u of snapshot.orgUnits) idx.units.set(u.uuid, u);
-  for (const p of snapshot.persons) idx.persons.set(p.uuid, p);
   for (const e of snapshot.engagements) {
     idx.engagements.set(e.uuid, e);
     push(idx.engagementsByPerson, e.person, e);

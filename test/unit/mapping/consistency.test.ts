@@ -15,10 +15,10 @@ function map(b: SnapshotBuilder, overrides: Partial<SyncPolicy> = {}) {
   return computeDesiredState(b.build(), policy(overrides));
 }
 
-function only(issues: ConsistencyIssue[], code: string): ConsistencyIssue {
+function only(issues: ConsistencyIssue[], code: string, severity: ConsistencyIssue["severity"] = "error"): ConsistencyIssue {
   expect(issues.map((i) => i.code)).toEqual([code]);
   const issue = issues[0]!;
-  expect(issue.severity).toBe("error");
+  expect(issue.severity).toBe(severity);
   expect(issue.hint).toMatch(/OS2mo|spec\.sync/);
   return issue;
 }
@@ -56,8 +56,7 @@ describe("consistency of the desired state (listed, never thrown)", () => {
     const e = b.engagement(P, A, null);
     b.engagement(P, TOP, "Direktør");
     const d = map(b);
-    const issue = only(d.issues, "position-without-name");
-    expect(issue.severity).toBe("warning");
+    const issue = only(d.issues, "position-without-name", "warning");
     expect(issue.objects).toEqual([{ kind: "person", uuid: P, name: "Per" }, { kind: "engagement", uuid: e }]);
     expect(d.users.get(P)?.Positions).toEqual([{ Name: "Direktør", OrgUnitUuid: ADMIN_TOP }]);
   });
