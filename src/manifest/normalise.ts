@@ -11,7 +11,7 @@ export const ENVIRONMENT_DEFAULTS = {
   state: {
     backend: "local" as const,
     postgres: { schema: "stsorg", table: "states" },
-    http: { lockMethod: "LOCK", unlockMethod: "UNLOCK" },
+    http: { lockMethod: "LOCK", unlockMethod: "UNLOCK", retryMax: 2, retryWaitMin: 1, retryWaitMax: 30 },
   },
   sandbox: { fixture: "small" as const, seed: 1, dataDir: ".stsorg" },
   fk: { authScheme: "Bearer", tlsMinVersion: "TLSv1.2" as const, tlsMaxVersion: "TLSv1.2" as const },
@@ -244,11 +244,16 @@ function stateOf(m: Obj, name: string): StateConfig {
       address: s(h.address) ?? "",
       lockMethod: s(h.lockMethod) ?? d.http.lockMethod,
       unlockMethod: s(h.unlockMethod) ?? d.http.unlockMethod,
+      retryMax: n(h.retryMax) ?? d.http.retryMax,
+      retryWaitMinSeconds: n(h.retryWaitMin) ?? d.http.retryWaitMin,
+      retryWaitMaxSeconds: n(h.retryWaitMax) ?? d.http.retryWaitMax,
     };
     if (s(h.lockAddress) !== undefined) http.lockAddress = s(h.lockAddress);
     if (s(h.unlockAddress) !== undefined) http.unlockAddress = s(h.unlockAddress);
     if (s(h.username) !== undefined) http.username = s(h.username);
     if (h.password !== undefined) http.password = ref(h.password);
+    if (h.token !== undefined) http.token = ref(h.token);
+    if (s(h.caFile) !== undefined) http.caFile = s(h.caFile);
     cfg.http = http;
   }
   return cfg;

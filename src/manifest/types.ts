@@ -79,6 +79,12 @@ export interface StateConfig {
     unlockMethod: string;
     username?: string;
     password?: SecretRef;
+    /** Bearer token instead of basic auth. */
+    token?: SecretRef;
+    retryMax: number;
+    retryWaitMinSeconds: number;
+    retryWaitMaxSeconds: number;
+    caFile?: string;
   };
 }
 

@@ -43,6 +43,7 @@ const SECRET_PATHS: { path: DocPath; what: string }[] = [
   { path: ["spec", "sync", "cprHashKey"], what: "CPR hash key" },
   { path: ["spec", "state", "postgres", "url"], what: "PostgreSQL URL" },
   { path: ["spec", "state", "http", "password"], what: "state server password" },
+  { path: ["spec", "state", "http", "token"], what: "state server token" },
 ];
 
 function displayPath(file: string, cwd: string): string {
