@@ -107,8 +107,9 @@ const OFFSET = new Intl.DateTimeFormat("en", { timeZone: "Europe/Copenhagen", ti
 export function danishMidnight(day: string | undefined): string | null {
   if (day === undefined) return null;
   const [y, m, d] = day.split("-").map(Number);
-  const noon = new Date(Date.UTC(y!, m! - 1, d!, 12));
-  const name = OFFSET.formatToParts(noon).find((p) => p.type === "timeZoneName")?.value ?? "GMT+01:00";
+  // The offset in force at the start of the day: at 00:00 UTC no Danish clock change has happened yet.
+  const early = new Date(Date.UTC(y!, m! - 1, d!));
+  const name = OFFSET.formatToParts(early).find((p) => p.type === "timeZoneName")?.value ?? "GMT+01:00";
   const offset = name === "GMT" ? "+00:00" : name.replace("GMT", "");
   return `${day}T00:00:00${offset}`;
 }
