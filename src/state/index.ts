@@ -19,7 +19,7 @@ export {
 } from "./lock.js";
 export { LocalStateBackend, type LocalBackendOptions } from "./local.js";
 export { MemoryStateBackend, memoryStore, type MemoryStateStore, type MemoryBackendOptions } from "./memory.js";
-export { openBackend, identityOf, localStatePath, type StateEnvironment } from "./open.js";
+export { openBackend, openBackendOfKind, identityOf, localStatePath, BACKEND_KINDS, type StateEnvironment, type BackendKind, type OpenIo } from "./open.js";
 export { PostgresStateBackend, type PostgresBackendOptions } from "./postgres.js";
 export { parsePgUrl, scrubSecret, sslAttempts, quoteIdent, SSL_MODES, type SslMode, type ParsedPgUrl } from "./pgconfig.js";
 export { HttpStateBackend, parseHolder, redactUrl, type HttpBackendOptions } from "./http.js";

@@ -9,9 +9,13 @@ import {
   findResource,
   formatLockInfo,
   openBackend,
+  openBackendOfKind,
   removeResource,
+  stateChecksum,
   whoAmI,
   withLock,
+  BACKEND_KINDS,
+  type BackendKind,
   type StateBackend,
 } from "../../state/index.js";
 import { withEnvironment, type Command } from "../command.js";
@@ -22,7 +26,7 @@ import { TOOL_VERSION } from "../version.js";
 
 /** `stsorg state <subcommand>`: inspect and repair the state, as `terraform state …` does. */
 
-export const STATE_SUBCOMMANDS = ["list", "show", "pull", "push", "rm", "unlock"] as const;
+export const STATE_SUBCOMMANDS = ["list", "show", "pull", "push", "rm", "unlock", "migrate"] as const;
 
 export type StateArgs =
   | { action: "list" }
@@ -30,27 +34,55 @@ export type StateArgs =
   | { action: "pull" }
   | { action: "push"; file: string; force: boolean }
   | { action: "rm"; address: string }
-  | { action: "unlock"; id: string; force: boolean };
+  | { action: "unlock"; id: string; force: boolean }
+  /** Copy the state from `from` (a backend kind, or a local file) into the backend the manifest names. */
+  | { action: "migrate"; to: BackendKind; from: BackendKind; fromPath?: string };
 
 export const stateCommand: Command = {
   command: "state <subcommand> [target]",
-  describe: "Inspect or repair the state: list | show ADDRESS | pull | push FILE | rm ADDRESS | unlock ID",
+  describe: "Inspect or repair the state: list | show ADDRESS | pull | push FILE | rm ADDRESS | unlock ID | migrate --to-backend KIND",
   builder: (y: Argv) =>
     withEnvironment(y)
       .positional("subcommand", { choices: STATE_SUBCOMMANDS, describe: "What to do" })
       .positional("target", { type: "string", describe: "ADDRESS (show, rm), FILE (push) or lock ID (unlock)" })
       .option("force", { type: "boolean", default: false, describe: "push: overwrite another lineage or a newer serial; unlock: do not ask" })
-      .option("lock-timeout", { type: "string", default: "0s", describe: "How long to wait for the state lock (push, rm)" })
+      .option("lock-timeout", { type: "string", default: "0s", describe: "How long to wait for the state lock (push, rm, migrate)" })
+      .option("to-backend", { type: "string", choices: BACKEND_KINDS, describe: "migrate: the backend to copy the state into; must be the one spec.state.backend names" })
+      .option("from-backend", { type: "string", choices: BACKEND_KINDS, describe: "migrate: the backend the state is in now, with its spec.state settings (default: local)" })
+      .option("from-path", { type: "string", describe: "migrate: the local state file the state is in now (implies --from-backend local)" })
       .example("$0 state list -e prod", "Every object stsorg manages in prod")
       .example("$0 state show -e prod orgunit/3f0a9c52-7d4e-4b8a-9e61-2c5d8b7a4f10", "What was last applied to one object")
       .example("$0 state rm -e prod user/…", "Forget an object (FK is not touched)")
-      .example("$0 state unlock -e prod 5b1e…", "Release the lock of a crashed run"),
+      .example("$0 state unlock -e prod 5b1e…", "Release the lock of a crashed run")
+      .example("$0 state migrate -e prod --to-backend postgres", "Copy prod's local state file into PostgreSQL (spec.state.backend: postgres)"),
   handler: async (args, io) => {
     const parsed = parseStateArgs(args);
     const lockTimeoutMs = parseDuration(String(args["lock-timeout"] ?? "0s"), "--lock-timeout");
     const env = await loadEnv(String(args.environment), io);
+    if (parsed.action === "migrate") {
+      if (parsed.to !== env.state.backend) {
+        throw new UsageError(`The manifest keeps the state in "${env.state.backend}" (spec.state.backend), not "${parsed.to}".`, {
+          path: "spec.state.backend",
+          hint: `Set spec.state.backend: ${parsed.to} (keeping the settings of the backend the state is in now), then run migrate again; the manifest names where the state goes.`,
+        });
+      }
+      const source = openBackendOfKind(parsed.from, env, io, {
+        version: TOOL_VERSION,
+        ...(parsed.fromPath !== undefined ? { localPath: isAbsolute(parsed.fromPath) ? parsed.fromPath : resolve(io.cwd, parsed.fromPath) } : {}),
+      });
+      const destination = openBackend(env, io, { version: TOOL_VERSION });
+      try {
+        return await runMigrate({ source, destination, io, environment: env.name, lockTimeoutMs });
+      } finally {
+        await Promise.all([source.close?.(), destination.close?.()]);
+      }
+    }
     const backend = openBackend(env, io, { version: TOOL_VERSION });
-    return runState(parsed, { backend, io, environment: env.name, lockTimeoutMs });
+    try {
+      return await runState(parsed, { backend, io, environment: env.name, lockTimeoutMs });
+    } finally {
+      await backend.close?.();
+    }
   },
 };
 
@@ -82,6 +114,29 @@ export function parseStateArgs(args: Record<string, unknown>): StateArgs {
       return { action, file: need("FILE"), force };
     case "unlock":
       return { action, id: need("ID"), force };
+    case "migrate": {
+      none();
+      const to = args["to-backend"];
+      if (typeof to !== "string" || !(BACKEND_KINDS as readonly string[]).includes(to)) {
+        throw new UsageError("stsorg state migrate needs --to-backend local|postgres|http.", {
+          hint: "Usage: stsorg state migrate -e ENV --to-backend postgres [--from-backend local | --from-path FILE]",
+        });
+      }
+      const fromPath = typeof args["from-path"] === "string" && args["from-path"] !== "" ? args["from-path"] : undefined;
+      const fromArg = typeof args["from-backend"] === "string" ? (args["from-backend"] as BackendKind) : undefined;
+      if (fromPath !== undefined && fromArg !== undefined && fromArg !== "local") {
+        throw new UsageError(`--from-path names a local state file; it cannot be combined with --from-backend ${fromArg}.`);
+      }
+      const from: BackendKind = fromArg ?? "local";
+      if (from === to && !(to === "local" && fromPath !== undefined)) {
+        throw new UsageError(`The state is to move from "${from}" to "${to}": that is the same backend.`, {
+          hint: to === "local" ? "To move a local state file, give the old file with --from-path." : "Name the backend the state is in now with --from-backend.",
+        });
+      }
+      const out: StateArgs = { action, to: to as BackendKind, from };
+      if (fromPath !== undefined) out.fromPath = fromPath;
+      return out;
+    }
     default:
       throw new UsageError(`Unknown state subcommand "${action}".`, { hint: `Use one of: ${STATE_SUBCOMMANDS.join(", ")}.` });
   }
@@ -166,6 +221,8 @@ export async function runState(a: StateArgs, deps: StateRunDeps): Promise<number
         return 0;
       });
     }
+    case "migrate":
+      throw new UsageError("stsorg state migrate needs two backends; it runs through runMigrate.");
     case "unlock": {
       const held = await backend.currentLock();
       if (held === null) {
@@ -200,6 +257,70 @@ export async function runState(a: StateArgs, deps: StateRunDeps): Promise<number
       return 0;
     }
   }
+}
+
+export interface MigrateDeps {
+  /** Where the state is now. */
+  source: StateBackend;
+  /** The backend the manifest names. */
+  destination: StateBackend;
+  io: CliIo;
+  environment: string;
+  lockTimeoutMs?: number;
+}
+
+/**
+ * Copies the state as it is (same lineage, serial and journal) from `source` into `destination`, under
+ * the locks of both, reads it back from the destination and reports success only when the checksums
+ * agree. The source is left unchanged. A destination that already holds exactly this state counts as
+ * migrated; one that holds any other state is refused (it could be another run's work).
+ */
+export async function runMigrate(deps: MigrateDeps): Promise<number> {
+  const { source, destination, io } = deps;
+  const lockOpts = {
+    operation: "state migrate",
+    who: whoAmI(),
+    lockTimeoutMs: deps.lockTimeoutMs ?? 0,
+    now: () => io.now(),
+    onWait: () => io.stderr.write("Acquiring state lock. This may take a few moments...\n"),
+  };
+  if ((await source.read()) === null) {
+    throw new StateError(`No state to migrate: ${source.describe()} holds none for environment "${deps.environment}".`, {
+      hint: "Name where the state is now with --from-backend or --from-path.",
+    });
+  }
+  return withLock(source, lockOpts, () =>
+    withLock(destination, lockOpts, async (destLock) => {
+      const state = await source.read();
+      if (state === null) throw new StateError(`The state in ${source.describe()} disappeared while it was being migrated.`);
+      const checksum = stateChecksum(state);
+      const existing = await destination.read();
+      const summary = `lineage ${state.lineage}, serial ${state.serial}, ${state.resources.length} resource(s)` + (state.pending.length > 0 ? `, ${state.pending.length} unsettled write(s)` : "");
+      if (existing !== null) {
+        if (stateChecksum(existing) === checksum) {
+          io.stdout.write(`${destination.describe()} already holds this state (${summary}); nothing to migrate.\n`);
+          return 0;
+        }
+        throw new StateError(
+          `Cannot migrate: ${destination.describe()} already holds a state (lineage ${existing.lineage}, serial ${existing.serial}), which differs from the one in ${source.describe()} (lineage ${state.lineage}, serial ${state.serial}).`,
+          { hint: "Check which one is current. To replace the destination's state, `stsorg state pull` the one you want and `stsorg state push --force` it." },
+        );
+      }
+      await destination.write(state, { lineage: null, serial: null, lockId: destLock.ID });
+      const back = await destination.read();
+      if (back === null || stateChecksum(back) !== checksum) {
+        throw new StateError(`The state written to ${destination.describe()} does not read back the same (checksum ${back === null ? "none" : stateChecksum(back)}, expected ${checksum}); the migration is not complete.`, {
+          hint: `The state in ${source.describe()} is unchanged. Check the destination, then run migrate again.`,
+        });
+      }
+      io.stdout.write(
+        `Migrated the state of environment "${deps.environment}" from ${source.describe()} to ${destination.describe()}: ${summary}.\n` +
+          `Read back from the new backend: checksum ${checksum} matches.\n` +
+          `The copy in ${source.describe()} was left unchanged; stsorg now uses the new backend. Remove the old copy once it is no longer needed.\n`,
+      );
+      return 0;
+    }),
+  );
 }
 
 async function requireState(backend: StateBackend, environment: string): Promise<StateFile> {
