@@ -6,6 +6,7 @@ import { copenhagenDate } from "../sandbox/os2mo/dates.js";
 import { readMoSnapshot, type ReadMoStats } from "../sources/os2mo/index.js";
 import { openBackend, type StateBackend } from "../state/index.js";
 import { createOs2syncClient, refreshActual, type Os2syncClient } from "../targets/os2sync/index.js";
+import { fkClientOptionsFor, refreshFromFk } from "../targets/fk/index.js";
 import { UsageError } from "../errors/index.js";
 import type { CliIo } from "./io.js";
 import { TOOL_VERSION } from "./version.js";
@@ -84,10 +85,19 @@ export async function openContext(nameOrPath: string, io: CliIo, opts: { needsOs
         );
       },
       async refresh(mode, state) {
-        if (mode === "fk") {
-          throw new UsageError("--refresh fk is not available in this version of stsorg.", { hint: "Use --refresh full, hierarchy or none." });
-        }
         const key = cprHashKey;
+        if (mode === "fk") {
+          const fk = embedded ? await embedded.fk() : undefined;
+          const config = await fkClientOptionsFor(env, secretOpts, { now: io.now(), progress: io.stderr, override: fk });
+          return refreshFromFk({
+            config,
+            state,
+            now: () => io.now(),
+            progress: io.stderr,
+            syncCpr: env.sync.syncCpr,
+            ...(key !== null ? { hashCpr: (cpr: string) => hashCpr(cpr, key) } : {}),
+          });
+        }
         return refreshActual(mode, {
           client: os2sync,
           state,

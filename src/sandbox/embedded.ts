@@ -4,6 +4,7 @@ import type { SandboxConfig } from "../manifest/types.js";
 import { generateMunicipality, readFixture, writeFixture, type MoFixture } from "./fixtures/index.js";
 import { startOs2moSandbox, type Os2moSandbox } from "./os2mo/index.js";
 import { startOs2syncSandbox, type Os2syncSandbox } from "./os2sync/index.js";
+import { startEmbeddedFk, type EmbeddedFk } from "./fk/embedded.js";
 
 /**
  * The embedded sandbox behind a `stage: sandbox` environment (the demo): an OS2mo and an OS2sync
@@ -12,6 +13,8 @@ import { startOs2syncSandbox, type Os2syncSandbox } from "./os2sync/index.js";
  * - `os2mo.json`: the OS2mo fixture, generated from `fixture`/`seed` on first use; edit it (or use
  *   `mutateEmbeddedOs2mo`) to change "OS2mo" between commands;
  * - `fk.json`: the FK store behind the OS2sync sandbox.
+ * The FK GraphQL sandbox (for `--refresh fk`) serves the same store; it is started on first use, since
+ * making its certificates takes a moment that other commands need not spend.
  * When the command ends, queued OS2sync work is applied before the store is saved: a real OS2sync
  * keeps running and drains its queue; a process that stops must not drop it.
  */
@@ -20,6 +23,8 @@ export interface EmbeddedSandbox {
   os2sync: Os2syncSandbox;
   /** The fixture file OS2mo is served from. */
   fixtureFile: string;
+  /** The FK GraphQL sandbox over the OS2sync sandbox's store, with a client certificate for the CVR. */
+  fk(): Promise<EmbeddedFk>;
   stop(): Promise<void>;
 }
 
@@ -60,13 +65,16 @@ export async function startEmbeddedSandbox(
     await os2mo.stop();
     throw e;
   }
+  let fk: Promise<EmbeddedFk> | undefined;
   return {
     os2mo,
     os2sync,
     fixtureFile: file,
+    fk: () => (fk ??= startEmbeddedFk(os2sync.store, opts.cvr)),
     async stop() {
       os2sync.flush();
-      await Promise.all([os2sync.stop(), os2mo.stop()]);
+      const fkStarted = fk?.then((f) => f.sandbox.stop()).catch(() => undefined);
+      await Promise.all([os2sync.stop(), os2mo.stop(), fkStarted]);
     },
   };
 }

@@ -5,3 +5,5 @@ export { startFkSandbox, loadFkSandboxSchema, FkFaults, FkRequestLog, GRAPHQL_PA
 export type { FkSandbox, FkSandboxOptions, FkFaultConfig, FkRequestLogEntry } from "./server.js";
 export { danishMidnight, derivedUuid } from "./view.js";
 export type { Agreement } from "./view.js";
+export { startEmbeddedFk } from "./embedded.js";
+export type { EmbeddedFk } from "./embedded.js";

@@ -140,7 +140,10 @@ function tilstand(r: FkRecord<unknown>) {
   return { status: r.lifecycle === "active" ? "AKTIV" : "INAKTIV", fraTidspunkt: r.timestamp, tilTidspunkt: null };
 }
 
-/** An object FK refers to but the store does not hold (a dangling parent): only its uuid is known. */
+/**
+ * An object FK's relations name but the store does not hold (a dangling parent): shown with its uuid
+ * only, so a relation written through OS2sync reads back as written.
+ */
 function unknownUnit(uuid: string) {
   return {
     uuid,
@@ -154,6 +157,21 @@ function unknownUnit(uuid: string) {
     itSystemer: [],
     medlemskaber: [],
     henvendelsessteder: [],
+  };
+}
+
+/** A user FK's relations name but the store does not hold (a manager without an account): its uuid only. */
+function unknownUser(uuid: string) {
+  return {
+    uuid,
+    brugernavn: "",
+    brugervendtNoegle: null,
+    brugerTypeUuid: null,
+    brugerTypeTitel: null,
+    tilstand: { status: "INAKTIV", fraTidspunkt: null, tilTidspunkt: null },
+    person: null,
+    adresser: [],
+    harMedlemskab: [],
   };
 }
 
@@ -179,7 +197,7 @@ export function unitNode(uuid: string, ctx: RequestContext): Record<string, unkn
         const manager = reg.ManagerUuid;
         out.push({
           ...membership(uuid, manager, FUNCTION_TYPES.manager, "Leder", undefined, undefined),
-          bruger: () => (ctx.view.users.has(manager) ? userNode(manager, ctx) : null),
+          bruger: () => userNode(manager, ctx) ?? unknownUser(manager),
         });
       }
       if (keep(FUNCTION_TYPES.position)) {
