@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
+import { schemaValidator } from "../jsonschema/index.js";
 import type { DocPath, Finding } from "./diagnostics.js";
 
 /** The manifest's JSON Schema, shipped in schemas/ next to dist/ and src/. */
@@ -17,11 +17,7 @@ export function environmentSchema(): JsonSchema {
 function compile(): { validate: ValidateFunction; schema: JsonSchema } {
   if (compiled) return compiled;
   const schema = JSON.parse(readFileSync(ENVIRONMENT_SCHEMA_URL, "utf8")) as JsonSchema;
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
-  // ajv-formats is CommonJS; depending on the loader its function is the module or its `default`.
-  const mod = addFormatsModule as unknown as { default?: (a: Ajv2020) => unknown } & ((a: Ajv2020) => unknown);
-  (mod.default ?? mod)(ajv);
-  compiled = { validate: ajv.compile(schema), schema };
+  compiled = { validate: schemaValidator("environment", { allErrors: true, verbose: true }), schema };
   return compiled;
 }
 

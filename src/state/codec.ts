@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
-import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
-import formatsPlugin from "ajv-formats";
+import type { ValidateFunction } from "ajv/dist/2020.js";
+import { schemaValidator } from "../jsonschema/index.js";
 import { StateError } from "../errors/index.js";
 import { canonicalJson, sha256Hex, STATE_FORMAT_VERSION, type StateFile } from "../model/index.js";
 import type { StateIdentity } from "./types.js";
@@ -114,15 +113,6 @@ export function checkIdentity(state: StateFile, identity: StateIdentity, source:
   }
 }
 
-let compiled: ValidateFunction | undefined;
-
 function validator(): ValidateFunction {
-  if (compiled) return compiled;
-  const schema = JSON.parse(readFileSync(new URL("../../schemas/state.schema.json", import.meta.url), "utf8")) as object;
-  const ajv = new Ajv2020({ allErrors: false, strict: true });
-  // ajv-formats is CommonJS; under NodeNext its default import is the module object.
-  const addFormats = ((formatsPlugin as unknown as { default?: unknown }).default ?? formatsPlugin) as unknown as (a: Ajv2020) => void;
-  addFormats(ajv);
-  compiled = ajv.compile(schema);
-  return compiled;
+  return schemaValidator("state");
 }

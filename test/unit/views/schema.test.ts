@@ -1,21 +1,18 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
 import { describe, expect, it } from "vitest";
+import { schemaValidator } from "../../../src/jsonschema/index.js";
 import type { Plan } from "../../../src/model/index.js";
 import { computePlan } from "../../../src/plan/index.js";
 import { renderJson } from "../../../src/views/index.js";
 import { actualOf, scenario, uuid } from "../plan/scenario.js";
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+// The validator `stsorg apply` and `show` use on a saved plan.
+const validate = schemaValidator("plan", { allErrors: true });
 const schema = JSON.parse(readFileSync(resolve(import.meta.dirname, "../../../schemas/plan.schema.json"), "utf8")) as object;
-const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
-addFormats(ajv);
-const validate = ajv.compile(schema);
 
 function errorsOf(plan: unknown): string {
-  return validate(plan) ? "" : ajv.errorsText(validate.errors, { separator: "\n" });
+  return validate(plan) ? "" : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`).join("\n");
 }
 
 describe("schemas/plan.schema.json", () => {
