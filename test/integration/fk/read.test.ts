@@ -206,14 +206,19 @@ describe("refreshFromFk", () => {
     expect(progress.text()).not.toContain("warning");
   });
 
-  it("sees a write queued through the OS2sync sandbox once the queue has applied it", async () => {
+  it("sees a write queued through the OS2sync sandbox once the queue has applied it, not before", async () => {
     seed(richUnits(), []);
-    const os = new Os2syncClient({ url: os2sync.url, cvr: CVR });
-    await os.upsertUser(user(7, 3, { Person: { Name: "Ny Medarbejder" } }));
-    os.close();
-    os2sync.flush();
-    const a = await fkRefresh();
-    expect(a.users.get(uuid(7, "b"))!.value.Person.Name).toBe("Ny Medarbejder");
+    const slow = await startOs2syncSandbox({ store, cvr: CVR, queueDelayMs: 60_000 });
+    try {
+      const os = new Os2syncClient({ url: slow.url, cvr: CVR });
+      await os.upsertUser(user(7, 3, { Person: { Name: "Ny Medarbejder" } }));
+      os.close();
+      expect((await fkRefresh()).users.has(uuid(7, "b"))).toBe(false);
+      slow.flush();
+      expect((await fkRefresh()).users.get(uuid(7, "b"))!.value.Person.Name).toBe("Ny Medarbejder");
+    } finally {
+      await slow.stop();
+    }
   });
 });
 
