@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { StateError } from "../../../src/errors/index.js";
-import { StateLockedError, type StateBackend } from "../../../src/state/index.js";
+import { PostgresStateBackend, StateLockedError, type StateBackend } from "../../../src/state/index.js";
 import { backendConformance, sampleState, TEST_IDENTITY } from "../../unit/state/conformance.js";
 import { dropSchema, PG_URL, pgBackend, pgUnavailable, sql, testSchema, uniqueEnv } from "./pg.js";
 
@@ -109,5 +109,26 @@ describe.skipIf(skip)("postgres backend", () => {
     if (password !== "") expect(b.describe()).not.toContain(password);
     expect(b.describe()).toContain(new URL(PG_URL).hostname);
     await b.close();
+  });
+});
+
+describe.skipIf(skip)("postgres backend TLS modes against a server without TLS", () => {
+  const urlWith = (mode: string) => {
+    const u = new URL(PG_URL);
+    u.searchParams.set("sslmode", mode);
+    return u.toString();
+  };
+  it("prefer (libpq's default) falls back to a plain connection; require refuses with a hint", async () => {
+    const plainOk = await sql<{ ssl: boolean }>("SELECT current_setting('ssl') = 'on' AS ssl");
+    if (plainOk[0]!.ssl) return; // the server has TLS: nothing to fall back from
+    const prefer = new PostgresStateBackend({ url: urlWith("prefer"), schema: SCHEMA, environment: uniqueEnv() });
+    expect(await prefer.read()).toBeNull();
+    await prefer.close();
+    const require = new PostgresStateBackend({ url: PG_URL, sslmode: "require", schema: SCHEMA, environment: uniqueEnv() });
+    const err = (await require.read().catch((e: unknown) => e)) as StateError;
+    await require.close();
+    expect(err).toBeInstanceOf(StateError);
+    expect(err.message).toMatch(/does not support SSL/);
+    expect(err.hint).toMatch(/sslmode prefer or disable/);
   });
 });
