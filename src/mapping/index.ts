@@ -21,6 +21,8 @@
  * - Objects with a problem of their own (no name) stay in the desired state, so a plan never deletes
  *   them for it; of two objects with one FK uuid the first by OS2mo uuid is kept.
  * - Unit addresses are not filtered by visibility (the exporter does not); user addresses are.
+ * - A user's `Location` comes from the OS2mo unit of the primary engagement (the unique `is_primary`
+ *   one, else the first position by name and engagement uuid), also when that unit is collapsed.
  * - Exporter templates (`person.name`, `person.user_id`) are not supported.
  */
 export { computeDesiredState } from "./map.js";
