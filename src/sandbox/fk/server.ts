@@ -74,6 +74,8 @@ export interface FkRequestLogEntry {
   /** Page size asked for. */
   first?: number;
   transactionId?: string;
+  /** TLS version the connection negotiated, e.g. `TLSv1.2`. */
+  tls?: string;
 }
 
 export class FkRequestLog {
@@ -282,7 +284,8 @@ export async function startFkSandbox(opts: FkSandboxOptions): Promise<FkSandbox>
           .catch((e: unknown) => reply(500, { message: e instanceof Error ? e.message : String(e) }))
           .then((r) => {
             send(res, r);
-            log.add({ method: req.method ?? "", path, status: r.status, durationMs: Date.now() - started, at, ...extra });
+            const tls = (req.socket as TLSSocket).getProtocol?.() ?? undefined;
+            log.add({ method: req.method ?? "", path, status: r.status, durationMs: Date.now() - started, at, ...(tls ? { tls } : {}), ...extra });
           });
       });
     },

@@ -131,6 +131,20 @@ describe("the sandbox's GraphQL endpoint", () => {
   });
 });
 
+describe("the client's TLS", () => {
+  it("speaks TLS 1.2 to both endpoints by default, as KOMBIT advises, and 1.3 when allowed", async () => {
+    const client = clientFor(sb);
+    await refreshFromFk({ client, now: () => new Date(), syncCpr: false });
+    client.close();
+    expect(new Set(sb.log.entries().map((e) => e.tls))).toEqual(new Set(["TLSv1.2"]));
+    sb.log.clear();
+    const modern = clientFor(sb, { tlsMaxVersion: "TLSv1.3" });
+    await refreshFromFk({ client: modern, now: () => new Date(), syncCpr: false });
+    modern.close();
+    expect(new Set(sb.log.entries().map((e) => e.tls))).toEqual(new Set(["TLSv1.3"]));
+  });
+});
+
 describe("the client's token handling", () => {
   it("uses one token for many requests and fetches a new one when FK refuses an expired token", async () => {
     const client = clientFor(sb);
