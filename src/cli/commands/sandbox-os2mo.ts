@@ -140,7 +140,7 @@ export const sandboxCommand: Command = {
   builder: (y: Argv) =>
     baseSandboxCommand
       .builder(y)
-      .option("fixture", { type: "string", describe: "os2mo: OS2mo fixture JSON file to serve" })
+      .option("fixture", { type: "string", describe: "os2mo: OS2mo fixture JSON file to serve; up: small, medium, large or a fixture file" })
       .option("size", { type: "string", choices: ["small", "medium", "large"], describe: "os2mo: serve a generated municipality of this size" })
       .option("seed", { type: "number", default: 1, describe: "os2mo: generator seed for --size" })
       .option("client-id", { type: "string", default: "stsorg", describe: "os2mo: the Keycloak client id accepted" })

@@ -77,7 +77,7 @@ export const sandboxCommand: Command = {
       .positional("server", { type: "string", choices: Object.keys(sandboxServers), describe: "Which server to run" })
       .option("port", { type: "number", default: 5000, describe: "Port to listen on (0 picks a free one)" })
       .option("host", { type: "string", default: "127.0.0.1", describe: "Address to listen on" })
-      .option("data", { type: "string", describe: "FK store JSON file, shared by runs (in memory when absent)" })
+      .option("data", { type: "string", describe: "os2sync: FK store JSON file, shared by runs (in memory when absent); up: folder for os2mo.json and fk.json" })
       .option("cvr", { type: "string", describe: "OS2sync's configured Cvr: requests must send this cvr header" })
       .option("api-key-env", { type: "string", describe: "Environment variable holding OS2sync's ApiKey (requests must send it)" })
       .option("queue-delay-ms", { type: "number", default: 1000, describe: "How long a queued write waits before it is applied" })
