@@ -54,7 +54,8 @@ export interface ApplyDeps {
 type Status = "waiting" | "ready" | "journaled" | "running" | "done" | "failed" | "skipped" | "unsent";
 
 type Outcome =
-  | { kind: "ok"; confirmed: boolean }
+  /** `wrote` false: an adoption whose read-back matched, so nothing was sent. */
+  | { kind: "ok"; confirmed: boolean; wrote?: boolean }
   /** Interrupted before anything was sent (e.g. while the CPR was being re-read). */
   | { kind: "unsent" }
   | { kind: "failed"; message: string; permanent: boolean; outcomeUnknown: boolean };
@@ -145,10 +146,12 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   signal?.addEventListener("abort", onAbort, { once: true });
   const stopped = () => signal?.aborted === true || fatal !== undefined;
 
-  // Adoptions are state-only: recorded in the first state write, before any FK write.
+  // Adoptions the refresh saw whole are state-only: recorded in the first state write, before any FK
+  // write. One with fields the refresh did not read is not known to match: it is read back like a
+  // retried write and written only if FK differs, so the state never claims content FK does not hold.
   changes.forEach((c, i) => {
-    if (c.action !== "adopt" || !c.after) return;
-    ws.put(resourceOf(c, c.after, now(), !c.unobserved || c.unobserved.length === 0, "adopted"));
+    if (c.action !== "adopt" || !c.after || (c.unobserved?.length ?? 0) > 0) return;
+    ws.put(resourceOf(c, c.after, now(), true, "adopted"));
     status[i] = "done";
     result.adopted++;
   });
@@ -183,20 +186,26 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
       ws.clearPending(pendingId[i]!);
       status[i] = "unsent";
     } else if (outcome.kind === "ok") {
+      const adopted = c.action === "adopt" && outcome.wrote === false;
       if (c.action === "delete") {
         ws.remove(c.address);
         result.destroyed++;
       } else {
         const existing = ws.get(c.address);
-        ws.put(resourceOf(c, c.after!, now(), outcome.confirmed, existing?.origin ?? (c.action === "create" ? "created" : "updated")));
+        const origin = existing?.origin ?? (c.action === "create" ? "created" : c.action === "adopt" ? "adopted" : "updated");
+        ws.put(resourceOf(c, c.after!, now(), outcome.confirmed, origin));
         if (c.action === "create") result.added++;
+        else if (adopted) result.adopted++;
         else result.changed++;
       }
       ws.clearPending(pendingId[i]!);
       status[i] = "done";
-      const w: AppliedWrite = { address: c.address, kind: c.kind, uuid: c.uuid, name: c.name, action: c.action as AppliedWrite["action"], confirmed: outcome.confirmed };
-      if (c.after && c.action !== "delete") w.attributes = c.after;
-      writes.push(w);
+      if (!adopted) {
+        const action = c.action === "adopt" ? "update" : c.action;
+        const w: AppliedWrite = { address: c.address, kind: c.kind, uuid: c.uuid, name: c.name, action: action as AppliedWrite["action"], confirmed: outcome.confirmed };
+        if (c.after && c.action !== "delete") w.attributes = c.after;
+        writes.push(w);
+      }
       for (const j of dependents[i]!) {
         if (--remaining[j]! === 0 && status[j] === "waiting") {
           status[j] = "ready";
@@ -269,6 +278,16 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
 
   const execute = async (i: number): Promise<Outcome> => {
     const c = changes[i]!;
+    if (c.action === "adopt") {
+      let current: Attributes | undefined;
+      try {
+        current = await readBack(c, deps.writer);
+      } catch (e) {
+        return { kind: "failed", message: `read-back before adopting failed: ${errorMessage(e)}`, permanent: isPermanentFailure(e), outcomeUnknown: false };
+      }
+      if (landed(c, current)) return { kind: "ok", confirmed: true, wrote: false };
+      progress.note(`${c.address} (${c.name}): FK differs in fields the refresh did not read (${(c.unobserved ?? []).join(", ")}); writing it.`);
+    }
     let payload: Attributes | undefined;
     if (c.action !== "delete") {
       if (!c.after) return { kind: "failed", message: "the plan gives no attributes to write", permanent: true, outcomeUnknown: false };
@@ -338,7 +357,9 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
         const id = newId();
         pendingId[i] = id;
         status[i] = "journaled";
-        const entry: PendingWrite = { id, address: c.address, action: c.action as PendingWrite["action"], started_at: startedAt, plan_id: plan.plan_id };
+        // An adoption that turns out to need a write is an update.
+        const action = c.action === "adopt" ? "update" : c.action;
+        const entry: PendingWrite = { id, address: c.address, action, started_at: startedAt, plan_id: plan.plan_id };
         if (c.action !== "delete" && c.after) {
           entry.attributes = c.after;
           entry.attributes_sha256 = attributesSha256(c.after);

@@ -231,6 +231,25 @@ describe("applyPlan", () => {
     expect(state.resources.find((r) => r.uuid === a.Uuid)).toMatchObject({ origin: "adopted", confirmed: true });
   });
 
+  it("reads back an adoption with fields the refresh did not read, and writes it only when FK differs", async () => {
+    const backend = new MemoryStateBackend();
+    const fk = new FakeFk();
+    const same = { ...unit(1, TOP), Email: "a@example.dk" };
+    const bare = { ...unit(2, TOP), Email: "b@example.dk" };
+    fk.units.set(same.Uuid, same);
+    fk.units.set(bare.Uuid, { Uuid: bare.Uuid, Name: bare.Name, ParentOrgUnitUuid: TOP });
+    const partly = (c: Change): Change => ({ ...c, unobserved: ["Email"] });
+    const result = await applyPlan(makePlan([partly(adopt(same)), partly(adopt(bare))], { lineage: null, serial: 0 }), deps(backend, fk));
+    expect(fk.calls.filter((c) => !c.op.startsWith("get")).map((c) => [c.op, c.uuid])).toEqual([["upsertOrgUnit", bare.Uuid]]);
+    expect(fk.units.get(bare.Uuid)).toMatchObject({ Email: "b@example.dk" });
+    expect(result.summaryLine()).toBe("Apply complete! Resources: 0 added, 1 changed, 0 destroyed, 1 adopted.");
+    expect(result.writes.map((w) => [w.action, w.uuid])).toEqual([["update", bare.Uuid]]);
+    const state = (await backend.read())!;
+    expect(state.resources.find((r) => r.uuid === same.Uuid)).toMatchObject({ origin: "adopted", confirmed: true });
+    expect(state.resources.find((r) => r.uuid === bare.Uuid)).toMatchObject({ origin: "adopted", attributes: bare });
+    expect(state.pending).toEqual([]);
+  });
+
   it("records updates, keeping the origin of objects it created", async () => {
     const backend = new MemoryStateBackend();
     const fk = new FakeFk();
