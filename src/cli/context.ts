@@ -111,6 +111,7 @@ export async function openContext(nameOrPath: string, io: CliIo, opts: { needsOs
         return computeDesiredState(snapshot, env.sync);
       },
       async close() {
+        await ctx.backend.close?.();
         await embedded?.stop();
       },
     };
