@@ -40,6 +40,8 @@ export const DEFAULT_UNMANAGED_FIELDS: FieldName[] = [
   "PayoutUnitUuid",
   "SOR",
   "ContactPlaces",
+  // FK gives every person a uuid of its own; OS2mo does not supply it and stsorg never writes it.
+  "Person.Uuid",
 ];
 
 /** Defaults for everything but the two uuids, which every manifest must give. */
