@@ -86,18 +86,30 @@ export async function readMoSnapshot(config: Os2moReadConfig, opts: ReadMoOption
   const show = (force = false) =>
     progress.update(() => `Reading OS2mo: ${fetched.toLocaleString("en")} objects, ${http.stats.requests} requests`, force);
 
-  /** All objects of one query and filter, following cursors to the end. */
-  async function all<T>(name: QueryName, filter: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<T[]> {
+  /**
+   * All objects of one query and filter, following cursors to the end, each converted as its page
+   * arrives: the wire objects of a page die young instead of all of them living until the read ends
+   * (on a large municipality they are the larger part of the reader's peak memory).
+   */
+  async function all<W, T>(
+    name: QueryName,
+    filter: Record<string, unknown>,
+    convert: (w: W) => T | undefined,
+    extra: Record<string, unknown> = {},
+  ): Promise<T[]> {
     const out: T[] = [];
     let cursor: string | null = null;
     const field = FIELD[name];
     do {
-      const data: Record<string, Page<T>> = await limiter.run(() =>
-        client.query<Record<string, Page<T>>>(name, { ...extra, filter, limit: pageSize, cursor }),
+      const data: Record<string, Page<W>> = await limiter.run(() =>
+        client.query<Record<string, Page<W>>>(name, { ...extra, filter, limit: pageSize, cursor }),
       );
       const page = data[field];
       if (!page) throw new RemoteError("os2mo", `query ${name}: OS2mo's answer has no "${field}"`);
-      out.push(...page.objects);
+      for (const w of page.objects) {
+        const x = convert(w);
+        if (x !== undefined) out.push(x);
+      }
       pages[name] = (pages[name] ?? 0) + 1;
       fetched += page.objects.length;
       show();
@@ -107,10 +119,16 @@ export async function readMoSnapshot(config: Os2moReadConfig, opts: ReadMoOption
   }
 
   /** The same query over uuid batches (concurrently, bounded by the limiter). */
-  async function batched<T>(name: QueryName, uuids: string[], filterFor: (chunk: string[]) => Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<T[]> {
+  async function batched<W, T>(
+    name: QueryName,
+    uuids: string[],
+    filterFor: (chunk: string[]) => Record<string, unknown>,
+    convert: (w: W) => T | undefined,
+    extra: Record<string, unknown> = {},
+  ): Promise<T[]> {
     const chunks: string[][] = [];
     for (let i = 0; i < uuids.length; i += batch) chunks.push(uuids.slice(i, i + batch));
-    const results = await Promise.all(chunks.map((c) => all<T>(name, filterFor(c), extra)));
+    const results = await Promise.all(chunks.map((c) => all<W, T>(name, filterFor(c), convert, extra)));
     return results.flat();
   }
 
@@ -118,17 +136,16 @@ export async function readMoSnapshot(config: Os2moReadConfig, opts: ReadMoOption
     const from = startOfDay(opts.today);
     const top = [opts.topUnitUuid];
     const underTop = { ancestor: { uuids: top } };
-    const [units, engagements, unitAddresses, unitItUsers, managers, kles] = await Promise.all([
-      all<wire.WireOrgUnit>("org-units", underTop),
+    const [orgUnits, allEngagements, unitAddresses, unitItUsers, managers, kles] = await Promise.all([
+      all("org-units", underTop, wire.orgUnit),
       // Open-ended from today: current and future engagements, not ended ones.
-      all<wire.WireEngagement>("engagements", { org_unit: underTop, from_date: from, to_date: null }, { from }),
-      all<wire.WireAddress>("addresses", { org_unit: underTop }),
-      all<wire.WireItUser>("itusers", { org_unit: underTop }),
-      all<wire.WireManager>("managers", { org_unit: underTop }),
-      all<wire.WireKle>("kles", { org_unit: underTop }),
+      all("engagements", { org_unit: underTop, from_date: from, to_date: null }, wire.engagement, { from }),
+      all("addresses", { org_unit: underTop }, wire.address),
+      all("itusers", { org_unit: underTop }, wire.itUser),
+      all("managers", { org_unit: underTop }, wire.manager),
+      all("kles", { org_unit: underTop }, wire.kle),
     ]);
 
-    const orgUnits = defined(units.map(wire.orgUnit));
     if (!orgUnits.some((u) => u.uuid === opts.topUnitUuid)) {
       throw new RemoteError("os2mo", `the top unit ${opts.topUnitUuid} is not a current unit in OS2mo`, {
         uuid: opts.topUnitUuid,
@@ -136,27 +153,27 @@ export async function readMoSnapshot(config: Os2moReadConfig, opts: ReadMoOption
       });
     }
     const unitSet = new Set(orgUnits.map((u) => u.uuid));
-    const engs = defined(engagements.map(wire.engagement)).filter((e) => unitSet.has(e.org_unit));
+    const engs = allEngagements.filter((e) => unitSet.has(e.org_unit));
     const personUuids = [...new Set(engs.map((e) => e.person))].sort();
 
     // A person's own window is open: one hired for a future engagement may not exist in OS2mo "now".
     const anyTime = { from_date: null, to_date: null };
     const [persons, personAddresses, personItUsers] = await Promise.all([
-      batched<wire.WirePerson>("persons", personUuids, (c) => ({ uuids: c, from_date: from, to_date: null }), { from }),
-      batched<wire.WireAddress>("addresses", personUuids, (c) => ({ employee: { uuids: c, ...anyTime } })),
-      batched<wire.WireItUser>("itusers", personUuids, (c) => ({ employee: { uuids: c, ...anyTime } })),
+      batched("persons", personUuids, (c) => ({ uuids: c, from_date: from, to_date: null }), wire.person, { from }),
+      batched("addresses", personUuids, (c) => ({ employee: { uuids: c, ...anyTime } }), wire.address),
+      batched("itusers", personUuids, (c) => ({ employee: { uuids: c, ...anyTime } }), wire.itUser),
     ]);
 
     const snapshot: MoSnapshot = {
       topUnitUuid: opts.topUnitUuid,
       today: opts.today,
       orgUnits: sortByUuid(orgUnits),
-      persons: sortByUuid(defined(persons.map(wire.person))),
+      persons: sortByUuid(persons),
       engagements: sortByUuid(engs),
-      addresses: mergeByUuid<MoAddress>(defined(unitAddresses.map(wire.address)), defined(personAddresses.map(wire.address))),
-      itUsers: mergeByUuid<MoItUser>(defined(unitItUsers.map(wire.itUser)), defined(personItUsers.map(wire.itUser))),
-      managers: sortByUuid(defined(managers.map(wire.manager)).filter((m) => unitSet.has(m.org_unit))),
-      kles: sortByUuid(defined(kles.map(wire.kle)).filter((k) => unitSet.has(k.org_unit))),
+      addresses: mergeByUuid<MoAddress>(unitAddresses, personAddresses),
+      itUsers: mergeByUuid<MoItUser>(unitItUsers, personItUsers),
+      managers: sortByUuid(managers.filter((m) => unitSet.has(m.org_unit))),
+      kles: sortByUuid(kles.filter((k) => unitSet.has(k.org_unit))),
     };
     const objects =
       snapshot.orgUnits.length +
@@ -194,10 +211,6 @@ const FIELD: Record<QueryName, string> = {
   managers: "managers",
   kles: "kles",
 };
-
-function defined<T>(xs: (T | undefined)[]): T[] {
-  return xs.filter((x): x is T => x !== undefined);
-}
 
 function sortByUuid<T extends { uuid: string }>(xs: T[]): T[] {
   return xs.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
