@@ -5,6 +5,7 @@ import { computePlan } from "../plan/index.js";
 import type { ReadMoStats } from "../sources/os2mo/index.js";
 import type { CommandContext } from "./context.js";
 import type { CliIo } from "./io.js";
+import { withViewContext } from "./planview.js";
 import { TOOL_VERSION } from "./version.js";
 
 export interface PlanRequest {
@@ -52,7 +53,7 @@ export async function makePlan(ctx: CommandContext, io: CliIo, req: PlanRequest)
   const state = await ctx.backend.read();
   const [mo, actual] = await Promise.all([ctx.readMo(), ctx.refresh(req.refresh, state)]);
   const desired = ctx.desired(mo.snapshot);
-  const plan = computePlan({
+  const computed = computePlan({
     desired,
     actual,
     state,
@@ -74,5 +75,5 @@ export async function makePlan(ctx: CommandContext, io: CliIo, req: PlanRequest)
       manifestSha256: env.sha256,
     },
   });
-  return { plan, desired, settled, moStats: mo.stats };
+  return { plan: withViewContext(computed, desired), desired, settled, moStats: mo.stats };
 }

@@ -79,6 +79,16 @@ export interface PlanSummary {
   user: { create: number; update: number; delete: number; adopt: number };
 }
 
+/**
+ * What the views need to name and place the objects a plan does not change: every unit of the desired
+ * state with its parent, and how many unchanged users have their first position there. Recorded by
+ * `plan`, so that `show` of a saved plan prints what `plan` printed. Presentation only: not part of the
+ * plan id, and apply does not read it.
+ */
+export interface PlanContext {
+  units: { uuid: string; name: string; parent?: string; unchanged_users: number }[];
+}
+
 export interface Plan {
   format_version: typeof PLAN_FORMAT_VERSION;
   /** sha256 of the canonical plan body (everything but `plan_id` and `created_at`); identifies the plan. */
@@ -112,6 +122,7 @@ export interface Plan {
   summary: PlanSummary;
   /** When CPR numbers are synchronised, the id of the hash key used (never the key itself). */
   cpr: { synced: boolean; key_id: string | null };
+  context?: PlanContext;
 }
 
 /** True when `apply` may carry the plan out. */
