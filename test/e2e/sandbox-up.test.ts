@@ -7,11 +7,20 @@ import { parseSandboxUpArgs } from "../../src/cli/commands/sandbox-up.js";
 import type { FkExport } from "../../src/export/index.js";
 import { ensureBuilt, ROOT, stsorg } from "./cli.js";
 
+/** Another test file may be rebuilding dist/ at this moment; a build that trips over it is tried again. */
+function buildOnce(): void {
+  try {
+    ensureBuilt();
+  } catch {
+    ensureBuilt();
+  }
+}
+
 /** `stsorg sandbox up` as a user runs it: a foreground process, a manifest for it, Ctrl-C to stop. */
 
 let project: string;
 beforeAll(() => {
-  ensureBuilt();
+  buildOnce();
   project = mkdtempSync(join(tmpdir(), "stsorg-up-"));
   mkdirSync(join(project, "environments"));
 }, 180_000);
