@@ -31,12 +31,15 @@ interface Options {
   rev: string;
   /** Baseline runs (the exporter pattern on the large fixture takes many minutes per run). */
   baselineRuns: number;
+  /** A second revision whose plan steps are measured next to the first in every run (before/after). */
+  compare: string | null;
 }
 
 function usage(): never {
   process.stderr.write(
     "usage: npm run bench -- [--quick] [--runs N] [--baseline-runs N] [--no-baseline] [--size small|medium|large]\n" +
-      "                        [--seed N] [--rev REV | --worktree] [--profile DIR] [--hierarchy-delay-ms MS]\n" +
+      "                        [--seed N] [--rev REV | --worktree] [--compare REV] [--profile DIR]\n" +
+      "                        [--hierarchy-delay-ms MS]" +
       "                        [--results DIR] [--keep]\n",
   );
   process.exit(2);
@@ -55,6 +58,7 @@ function parseOptions(argv: string[], root: string): Options {
     resultsDir: join(root, "bench", "results"),
     rev: "HEAD",
     baselineRuns: -1,
+    compare: null,
   };
   let runsGiven = false;
   let sizeGiven = false;
@@ -78,6 +82,7 @@ function parseOptions(argv: string[], root: string): Options {
     else if (a === "--baseline-runs") o.baselineRuns = int(1);
     else if (a === "--rev") o.rev = value();
     else if (a === "--worktree") o.rev = "worktree";
+    else if (a === "--compare") o.compare = value();
     else if (a === "--keep") o.keep = true;
     else if (a === "--profile") o.profileDir = resolve(value());
     else if (a === "--hierarchy-delay-ms") o.hierarchyDelayMs = int(0);
@@ -139,6 +144,9 @@ async function main(): Promise<void> {
   const build = buildCli(root, opts.rev, join(work, "stsorg"));
   const bin = build.bin;
   log(`built the CLI from ${build.source} in ${((performance.now() - t) / 1000).toFixed(0)} s${build.warnings ? " (with compile errors, see the result file)" : ""}`);
+  const other = opts.compare === null ? null : buildCli(root, opts.compare, join(work, "stsorg-compare"));
+  if (other) log(`built the comparison CLI from ${other.source}`);
+  const otherTag = other ? ` — ${other.source.slice(0, 10)}` : "";
   const logs = join(work, "logs");
   mkdirSync(join(work, "environments"), { recursive: true });
   mkdirSync(logs);
@@ -213,11 +221,22 @@ async function main(): Promise<void> {
     };
 
     const samples = new Map<StepKey, Sample[]>();
+    /** The same steps by the comparison build (plan steps only: they leave FK and the state as they were). */
+    const compared = new Map<StepKey, Sample[]>();
     let fkAvailable: boolean | null = null;
     const notes: string[] = [];
 
     /** Runs one step as a child process with clean request logs, and records it. */
-    async function step(run: number, key: StepKey, nodeArgs: string[], expect: number[], extraEnv: NodeJS.ProcessEnv = {}, planFile?: string): Promise<Measured> {
+    async function step(
+      run: number,
+      key: StepKey,
+      nodeArgs: string[],
+      expect: number[],
+      extraEnv: NodeJS.ProcessEnv = {},
+      planFile?: string,
+      into: Map<StepKey, Sample[]> = samples,
+    ): Promise<Measured> {
+      const label = STEP_LABELS[key] + (into === compared ? otherTag : "");
       await Promise.all([moAdmin.clearLog(), syncAdmin.clearLog()]);
       const profile = opts.profileDir && key !== "baseline" ? ["--cpu-prof", "--cpu-prof-dir", join(opts.profileDir, `${key}`)] : [];
       const m = await runMeasured([...profile, ...nodeArgs], { cwd: work, env: { ...childEnv, ...extraEnv }, meter, probe, scratch: work });
@@ -236,14 +255,14 @@ async function main(): Promise<void> {
       };
       if (planFile && existsSync(planFile)) sample.changes = (JSON.parse(readFileSync(planFile, "utf8")) as { changes: unknown[] }).changes.length;
       if (!expect.includes(m.exitCode ?? -1)) {
-        const msg = `run ${run}, ${STEP_LABELS[key]}: exit ${m.exitCode}, expected ${expect.join(" or ")} (see ${join(logs, `run${run}-${key}.log`)})`;
+        const msg = `run ${run}, ${label}: exit ${m.exitCode}, expected ${expect.join(" or ")} (see ${join(logs, `run${run}-${key}.log`)})`;
         log(`  ! ${msg}`);
         notes.push(msg);
       }
-      if (!samples.has(key)) samples.set(key, []);
-      samples.get(key)!.push(sample);
+      if (!into.has(key)) into.set(key, []);
+      into.get(key)!.push(sample);
       log(
-        `  ${STEP_LABELS[key]}: ${(m.wallMs / 1000).toFixed(1)} s wall, ${((m.userMs + m.sysMs) / 1000).toFixed(1)} s CPU, ` +
+        `  ${label}: ${(m.wallMs / 1000).toFixed(1)} s wall, ${((m.userMs + m.sysMs) / 1000).toFixed(1)} s CPU, ` +
           `${m.maxRssMb.toFixed(0)} MB, OS2mo ${moT.requests} req / ${moT.objects} objects, OS2sync ${syncT.requests} req (${syncT.writes} writes)` +
           (sample.changes !== undefined ? `, ${sample.changes} changes` : ""),
       );
@@ -251,17 +270,33 @@ async function main(): Promise<void> {
     }
 
     const stsorg = (...args: string[]) => [bin, ...args, "-e", "bench"];
+    /** A plan step by both builds, alternating which goes first so neither always meets the same load. */
+    async function planStep(run: number, key: StepKey, args: string[], expect: number[], planFile?: string): Promise<Measured> {
+      const mine = () => step(run, key, stsorg(...args, ...(planFile ? ["--out", planFile] : [])), expect, {}, planFile);
+      if (!other) return mine();
+      const theirs = () => {
+        const file = planFile ? planFile.replace(/\.json$/, "-compare.json") : undefined;
+        return step(run, key, [other.bin, ...args, ...(file ? ["--out", file] : []), "-e", "bench"], expect, {}, file, compared);
+      };
+      if (run % 2 === 0) {
+        await theirs();
+        return mine();
+      }
+      const m = await mine();
+      await theirs();
+      return m;
+    }
     for (let run = 1; run <= opts.runs; run++) {
       log(`run ${run}/${opts.runs} (${uptime().replace(/^.*load/, "load")})`);
       await syncAdmin.resetToRoot({ uuid: ROOT_UNIT, name: fixture.municipality.name });
       rmSync(join(work, "state"), { recursive: true, force: true });
       const firstPlan = join(work, `first-plan-${run}.json`);
-      await step(run, "firstPlan", stsorg("plan", "--refresh", "hierarchy", "--summary", "--detailed-exitcode", "--out", firstPlan), [2], {}, firstPlan);
+      await planStep(run, "firstPlan", ["plan", "--refresh", "hierarchy", "--summary", "--detailed-exitcode"], [2], firstPlan);
       await step(run, "firstApply", stsorg("apply", firstPlan, "--auto-approve", "--parallelism", "8", "--summary"), [0]);
       // Everything accepted lands in FK before the next read, as it would after OS2sync's scheduler ran.
       await syncAdmin.flush();
-      await step(run, "planNone", stsorg("plan", "--refresh", "none", "--summary", "--detailed-exitcode"), [0]);
-      await step(run, "planHierarchy", stsorg("plan", "--refresh", "hierarchy", "--summary", "--detailed-exitcode"), [0]);
+      await planStep(run, "planNone", ["plan", "--refresh", "none", "--summary", "--detailed-exitcode"], [0]);
+      await planStep(run, "planHierarchy", ["plan", "--refresh", "hierarchy", "--summary", "--detailed-exitcode"], [0]);
       const fullPlan = join(work, `full-plan-${run}.json`);
       await step(run, "planFull", stsorg("plan", "--refresh", "full", "--summary", "--detailed-exitcode", "--out", fullPlan), [0], {}, fullPlan);
       if (fkAvailable !== false) {
@@ -280,7 +315,7 @@ async function main(): Promise<void> {
 
       for (const m of changes.mutations) await moAdmin.mutate(m.op, m.args);
       const changedPlan = join(work, `changed-plan-${run}.json`);
-      await step(run, "changedPlan", stsorg("plan", "--refresh", "hierarchy", "--summary", "--detailed-exitcode", "--out", changedPlan), [2], {}, changedPlan);
+      await planStep(run, "changedPlan", ["plan", "--refresh", "hierarchy", "--summary", "--detailed-exitcode"], [2], changedPlan);
       for (const m of changes.mutations) await moAdmin.mutate(m.undo.op, m.undo.args);
 
       if (opts.baseline && run <= opts.baselineRuns) {
@@ -295,7 +330,10 @@ async function main(): Promise<void> {
     const fk = await syncAdmin.counts();
 
     const order = Object.keys(STEP_LABELS) as StepKey[];
-    const steps: StepSummary[] = order.filter((k) => samples.has(k)).map((k) => summarize(STEP_LABELS[k], samples.get(k)!));
+    const steps: StepSummary[] = order.flatMap((k) => [
+      ...(samples.has(k) ? [summarize(STEP_LABELS[k], samples.get(k)!)] : []),
+      ...(compared.has(k) ? [summarize(STEP_LABELS[k] + otherTag, compared.get(k)!)] : []),
+    ]);
     const byKey = (k: StepKey) => samples.get(k) ?? [];
 
     const ratios: { run: Ratio[]; plan: Ratio[] } = { run: [], plan: [] };
@@ -335,6 +373,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       command,
       cli: { source: build.source, compileErrors: build.warnings || null },
+      compare: other ? { source: other.source, compileErrors: other.warnings || null, steps: Object.fromEntries([...compared].map(([k, v]) => [k, { label: STEP_LABELS[k] + otherTag, samples: v, summary: summarize(STEP_LABELS[k] + otherTag, v) }])) } : null,
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "", memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, meter },
       load: { before: loadBefore, after: loadAfter },
       options: opts,
@@ -355,7 +394,7 @@ async function main(): Promise<void> {
       `${opts.size} municipality (seed ${opts.seed}): ${counts.units} units, ${counts.persons} persons, ${counts.engagements} engagements; ` +
         `step 4 renames ${changes.units} units and ${changes.persons} persons. ${opts.runs} run(s): median (min–max).`,
     );
-    out.push(`CLI built from ${build.source}.`);
+    out.push(`CLI built from ${build.source}${other ? `; rows marked "${otherTag.slice(3)}" are the same steps by ${other.source}, measured right next to them in every run` : ""}.`);
     out.push(`Machine: ${cpus().length} CPUs, node ${process.version}. Load before: \`${loadBefore}\`; after: \`${loadAfter}\`.`, "");
     out.push(markdownTable(steps), "");
     if (ratios.run.length > 0) {
