@@ -110,14 +110,18 @@ describe("the CI recipes in docs/ci", () => {
     });
   }
 
-  // Recipes whose blocks are identical are run once; any difference is run on its own.
+  // A block identical to one an earlier recipe ran is not run again; a plan block of its own is still
+  // followed by the apply of the plan it saved.
   const seen = new Set<string>();
   for (const file of RECIPES) {
     it(`${file}: plan → comment body → apply the saved plan → drift check → promotion check`, async () => {
       const blocks = recipes.get(file)!;
-      const key = BLOCKS.map((b) => blocks.get(b)).join("\u0000");
-      if (seen.has(key)) return;
-      seen.add(key);
+      const all = BLOCKS.map((b) => blocks.get(b)).join("\u0000");
+      const rest = BLOCKS.filter((b) => b !== "plan").map((b) => blocks.get(b)).join("\u0000");
+      if (seen.has(all)) return;
+      const restRunBefore = seen.has(rest);
+      seen.add(all);
+      seen.add(rest);
       const project = newProject();
       projects.push(project);
       const block = (name: BlockName) => blocks.get(name)!;
@@ -137,6 +141,7 @@ describe("the CI recipes in docs/ci", () => {
       expect(apply.code, apply.stderr).toBe(0);
       expect(apply.stdout).toContain("Apply complete!");
       expect(apply.stderr).toMatch(/Confirmed \d+ of \d+ writes in FK/);
+      if (restRunBefore) return;
 
       // Nightly: nothing changed outside stsorg, so the check passes.
       const calm = await runBlock(block("drift"), project);
