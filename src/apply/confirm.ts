@@ -1,6 +1,15 @@
-import type { FieldName, StateFile } from "../model/index.js";
-import { realSleep, type StateBackend } from "../state/index.js";
-import { differingFields } from "./compare.js";
+import {
+  hashCpr,
+  isHashedCpr,
+  normaliseCpr,
+  type Attributes,
+  type FieldName,
+  type StateFile,
+  type StateResource,
+  type UserRegistration,
+} from "../model/index.js";
+import { attributesSha256, compareAddress, realSleep, type StateBackend } from "../state/index.js";
+import { differingFields, displayName } from "./compare.js";
 import type { AppliedWrite } from "./result.js";
 import { errorMessage, type FkReader } from "./writer.js";
 
@@ -18,8 +27,11 @@ export interface ConfirmOptions {
 
 export interface ConfirmResult {
   confirmed: AppliedWrite[];
-  /** Writes FK did not show in time, with what the last read-back saw. */
-  unconfirmed: { write: AppliedWrite; reason: string }[];
+  /**
+   * Writes FK did not show in time, with what the last read-back saw: `current` is FK's content, null when
+   * the object is not in FK, absent when it could not be read.
+   */
+  unconfirmed: { write: AppliedWrite; reason: string; current?: Attributes | null }[];
 }
 
 /**
@@ -38,10 +50,12 @@ export async function confirmWrites(writes: readonly AppliedWrite[], reader: FkR
     return !w.confirmed;
   });
   const reasons = new Map<AppliedWrite, string>();
+  const seen = new Map<AppliedWrite, Attributes | null>();
 
   const check = async (w: AppliedWrite): Promise<boolean> => {
     try {
       const current = w.kind === "orgunit" ? await reader.getOrgUnit(w.uuid) : await reader.getUser(w.uuid);
+      seen.set(w, current ?? null);
       if (w.action === "delete") {
         if (current === undefined) return true;
         reasons.set(w, "still present in FK");
@@ -57,6 +71,7 @@ export async function confirmWrites(writes: readonly AppliedWrite[], reader: FkR
       return false;
     } catch (e) {
       reasons.set(w, `read-back failed: ${errorMessage(e)}`);
+      seen.delete(w);
       return false;
     }
   };
@@ -70,7 +85,59 @@ export async function confirmWrites(writes: readonly AppliedWrite[], reader: FkR
     if (outstanding.length === 0 || left <= 0) break;
     await sleep(Math.min(pollMs, left));
   }
-  return { confirmed, unconfirmed: outstanding.map((w) => ({ write: w, reason: reasons.get(w) ?? "not confirmed" })) };
+  return {
+    confirmed,
+    unconfirmed: outstanding.map((w) => ({ write: w, reason: reasons.get(w) ?? "not confirmed", ...(seen.has(w) ? { current: seen.get(w) } : {}) })),
+  };
+}
+
+/**
+ * Records what FK holds for writes it did not take (OS2sync's queue refused them, or has not got to them):
+ * an object FK does not have leaves the state, one it has is recorded with FK's content. The state then
+ * tells the truth, so the next plan proposes those writes again instead of reporting drift, and a refused
+ * delete stays managed (and planned) rather than forgotten. Serial + 1 when anything changed.
+ */
+export function recordUnconfirmed(state: StateFile, unconfirmed: ConfirmResult["unconfirmed"], opts: { now: Date; cprHashKey?: string }): StateFile {
+  const resources = new Map(state.resources.map((r) => [r.address, r]));
+  let changed = false;
+  for (const u of unconfirmed) {
+    if (u.current === undefined) continue;
+    const w = u.write;
+    const existing = resources.get(w.address);
+    if (u.current === null) {
+      changed = resources.delete(w.address) || changed;
+      continue;
+    }
+    const attributes = storedForm(w.kind, u.current, opts.cprHashKey);
+    const r: StateResource = {
+      address: w.address,
+      kind: w.kind,
+      uuid: w.uuid,
+      name: displayName(w.kind, attributes),
+      attributes,
+      attributes_sha256: attributesSha256(attributes),
+      applied_at: existing?.applied_at ?? opts.now.toISOString(),
+      confirmed: true,
+      origin: existing?.origin ?? "updated",
+    };
+    resources.set(w.address, r);
+    changed = true;
+  }
+  if (!changed) return state;
+  return { ...state, serial: state.serial + 1, resources: [...resources.values()].sort((a, b) => compareAddress(a.address, b.address)) };
+}
+
+/** FK's content as state keeps it: a CPR only as its keyed hash, or not at all without a key. */
+function storedForm(kind: AppliedWrite["kind"], current: Attributes, key: string | undefined): Attributes {
+  if (kind === "orgunit") return current;
+  const user = current as UserRegistration;
+  const cpr = user.Person?.Cpr;
+  if (cpr === undefined || isHashedCpr(cpr)) return current;
+  const person = { ...user.Person };
+  const clear = normaliseCpr(cpr);
+  if (key !== undefined && clear !== undefined) person.Cpr = hashCpr(clear, key);
+  else delete person.Cpr;
+  return { ...user, Person: person };
 }
 
 /** Marks the resources a read-back confirmed; serial + 1 when anything changed. */
@@ -95,10 +162,16 @@ export async function confirmAndRecord(
   const result = await confirmWrites(writes, reader, opts);
   const state = await backend.read();
   if (state !== null) {
-    const next = markConfirmed(
+    const marked = markConfirmed(
       state,
       result.confirmed.filter((w) => w.action !== "delete").map((w) => w.address),
     );
+    const recorded = recordUnconfirmed(marked, result.unconfirmed, {
+      now: (opts.now ?? (() => new Date()))(),
+      ...(opts.cprHashKey !== undefined ? { cprHashKey: opts.cprHashKey } : {}),
+    });
+    // One state write for both: serial + 1 over what was read.
+    const next = recorded === marked ? marked : { ...recorded, serial: state.serial + 1 };
     if (next !== state) {
       await backend.write(next, { lineage: state.lineage, serial: state.serial, ...(opts.lockId !== undefined ? { lockId: opts.lockId } : {}) });
     }

@@ -92,8 +92,46 @@ describe("stsorg apply against a failing OS2sync", () => {
     const { plan } = await w.planJson(["--detailed-exitcode"]);
     expect(plan.changes.map((c) => `${c.action} ${c.address}`)).toEqual([`create user/${victim.Uuid}`]);
 
+    expect(plan.drift).toEqual([]);
+
     await fetch(`${w.sync.origin}/_sandbox/reject`, { method: "DELETE" });
     const again = await w.cli(["apply", "-e", w.name, "--auto-approve", "--wait=30s"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await w.fkDifferences()).toEqual([]);
+  }, 120_000);
+
+  it("keeps a rejected update and a rejected delete in the next plan, not reported as drift", async () => {
+    const world = (w = await startWorld());
+    expect((await world.cli(["apply", "-e", world.name, "--auto-approve"])).code).toBe(0);
+    const desired = await world.desired();
+    const f = world.mo.data.toFixture();
+    const unit = [...desired.orgUnits.values()].find((u) => u.ParentOrgUnitUuid === world.adminTopUuid)!;
+    // A person with one engagement and one account leaves; FK refuses to deactivate their user.
+    const ad = f.itsystems.find((s) => s.name === "Active Directory")!.uuid;
+    const managers = new Set(f.managers.map((m) => m.person));
+    const leaver = f.persons.find((p) => {
+      const accounts = f.itUsers.filter((i) => i.person === p.uuid && i.itsystem === ad);
+      return !managers.has(p.uuid) && accounts.length === 1 && f.engagements.filter((e) => e.person === p.uuid).length === 1 && [...desired.users.values()].some((u) => u.UserId === accounts[0]!.user_key);
+    })!;
+    const userId = f.itUsers.find((i) => i.person === leaver.uuid && i.itsystem === ad)!.user_key;
+    const user = [...desired.users.values()].find((u) => u.UserId === userId)!;
+    for (const uuid of [unit.Uuid, user.Uuid]) {
+      await fetch(`${w.sync.origin}/_sandbox/reject`, { method: "POST", body: JSON.stringify({ uuid }), headers: { "content-type": "application/json" } });
+    }
+    w.mo.mutate.renameUnit(unit.Uuid, `${unit.Name} (ny)`);
+    w.mo.mutate.endEngagement(f.engagements.find((e) => e.person === leaver.uuid)!.uuid, "2000-01-01");
+
+    const r = await w.cli(["apply", "-e", w.name, "--auto-approve", "--wait=3s"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Not confirmed: update orgunit/${unit.Uuid}`);
+    expect(r.stderr).toContain(`Not confirmed: delete user/${user.Uuid}`);
+
+    const { plan } = await w.planJson(["--detailed-exitcode"]);
+    expect(plan.changes.map((c) => `${c.action} ${c.address}`).sort()).toEqual([`delete user/${user.Uuid}`, `update orgunit/${unit.Uuid}`].sort());
+    expect(plan.drift).toEqual([]);
+
+    await fetch(`${w.sync.origin}/_sandbox/reject`, { method: "DELETE" });
+    const again = await w.cli(["apply", "-e", w.name, "--auto-approve"]);
     expect(again.code, again.stderr).toBe(0);
     expect(await w.fkDifferences()).toEqual([]);
   }, 120_000);

@@ -21,11 +21,40 @@ describe("confirmWrites", () => {
     const c = clock();
     const confirmation = await confirmAndRecord(backend, result.writes, fk, { timeoutMs: 10_000, pollMs: 2_000, ...c });
     expect(confirmation.confirmed.map((w) => w.uuid).sort()).toEqual([a.Uuid, u.Uuid].sort());
-    expect(confirmation.unconfirmed).toEqual([{ write: expect.objectContaining({ uuid: b.Uuid }), reason: "not found in FK" }]);
+    expect(confirmation.unconfirmed).toEqual([{ write: expect.objectContaining({ uuid: b.Uuid }), reason: "not found in FK", current: null }]);
     // It kept trying until the time was up.
     expect(c.now().toISOString()).toBe("2025-03-01T10:00:10.000Z");
+    // The state no longer claims the unit FK never got, so the next plan creates it again.
     const state = (await backend.read())!;
-    expect(Object.fromEntries(state.resources.map((r) => [r.uuid, r.confirmed]))).toEqual({ [a.Uuid]: true, [b.Uuid]: false, [u.Uuid]: true });
+    expect(Object.fromEntries(state.resources.map((r) => [r.uuid, r.confirmed]))).toEqual({ [a.Uuid]: true, [u.Uuid]: true });
+  });
+
+  it("records FK's content for an update or a delete FK did not take, so they stay managed and planned", async () => {
+    const backend = new MemoryStateBackend();
+    const fk = new FakeFk();
+    const a = unit(1, TOP);
+    const b = unit(2, TOP);
+    await applyPlan(makePlan([a, b].map(create), { lineage: null, serial: 0 }), { backend, writer: fk, newId: ids() });
+    const before = (await backend.read())!;
+    const renamed = { ...a, Name: "Renamed" };
+    const rename = { address: `orgunit/${a.Uuid}` as const, kind: "orgunit" as const, uuid: a.Uuid, name: "Renamed", action: "update" as const, attributes: renamed, confirmed: false };
+    const remove = { address: `orgunit/${b.Uuid}` as const, kind: "orgunit" as const, uuid: b.Uuid, name: b.Name, action: "delete" as const, confirmed: false };
+    // As apply leaves the state when OS2sync accepted both writes and FK then refused them.
+    await backend.write(
+      { ...before, serial: before.serial + 1, resources: before.resources.filter((r) => r.uuid !== b.Uuid).map((r) => (r.uuid === a.Uuid ? { ...r, name: "Renamed", attributes: renamed } : r)) },
+      { lineage: before.lineage, serial: before.serial },
+    );
+    const result = await confirmAndRecord(backend, [rename, remove], fk, { timeoutMs: 0, ...clock() });
+    expect(result.unconfirmed.map((u) => [u.write.action, u.reason])).toEqual([
+      ["update", "FK differs in Name"],
+      ["delete", "still present in FK"],
+    ]);
+    const state = (await backend.read())!;
+    expect(state.serial).toBe(before.serial + 2);
+    expect(state.resources.map((r) => [r.uuid, r.name, r.confirmed])).toEqual([
+      [a.Uuid, a.Name, true],
+      [b.Uuid, b.Name, true],
+    ]);
   });
 
   it("waits for writes that show up late, and names the fields that still differ", async () => {
