@@ -1,5 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 /** Repository root (tests run with it as cwd). */
@@ -21,8 +23,36 @@ function newestMtime(dir: string): number {
  */
 export function ensureBuilt(): void {
   const stamp = join(ROOT, "dist", "cli", "main.js");
-  if (existsSync(stamp) && statSync(stamp).mtimeMs >= newestMtime(join(ROOT, "src"))) return;
-  execFileSync("npm", ["run", "-s", "build"], { cwd: ROOT, stdio: "pipe" });
+  const fresh = () => existsSync(stamp) && statSync(stamp).mtimeMs >= newestMtime(join(ROOT, "src"));
+  if (fresh()) return;
+  // Test files run in parallel workers: one builds while the others wait, so no child process ever
+  // loads a dist/ that another build is halfway through rewriting.
+  const lock = join(tmpdir(), `stsorg-e2e-build-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}.lock`);
+  const started = Date.now();
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      const held = statSync(lock, { throwIfNoEntry: false });
+      if (held === undefined) continue;
+      // A lock older than any build is left by a killed test run.
+      if (Date.now() - held.mtimeMs > 300_000 || Date.now() - started > 300_000) {
+        try {
+          rmdirSync(lock);
+        } catch {
+          // another waiter removed it first
+        }
+        continue;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    if (!fresh()) execFileSync("npm", ["run", "-s", "build"], { cwd: ROOT, stdio: "pipe" });
+  } finally {
+    rmdirSync(lock);
+  }
 }
 
 export interface CliResult {
