@@ -102,7 +102,7 @@ function changeBlock(ch: Change, c: ChalkInstance, names: Map<string, string>): 
     const n = unchangedCount(ch);
     lines.push(c.dim(`        # (${plural(n, "matching attribute")} hidden)`));
     if (ch.unobserved && ch.unobserved.length > 0) {
-      lines.push(c.dim(`        # (not read from FK in this refresh, so not compared: ${ch.unobserved.join(", ")})`));
+      lines.push(c.dim(`        # (not read from FK in this refresh; apply reads them back and writes the object only if they differ: ${ch.unobserved.join(", ")})`));
     }
   }
   lines.push("    }");
