@@ -238,18 +238,6 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
   }
 }
 
-/** Writes (POST/DELETE of objects) in the OS2sync request log, in order. */
-export function writesIn(sync: Os2syncSandbox): { seq: number; method: string; path: string; status: number }[] {
-  return sync.log.entries().filter((e) => (e.method === "POST" || e.method === "DELETE") && /\/api\/(orgunit|user)/i.test(e.path));
-}
-
-export interface Running {
-  child: ChildProcess;
-  done: Promise<CliResult>;
-  /** What the child wrote to stderr so far. */
-  stderr(): string;
-}
-
 function spawnCli(args: string[], cwd: string, env: Record<string, string>): Running {
   const child = spawn(process.execPath, [join(ROOT, "bin", "stsorg"), ...args], {
     cwd,
