@@ -238,6 +238,13 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
   }
 }
 
+export interface Running {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+  /** What the child wrote to stderr so far. */
+  stderr(): string;
+}
+
 function spawnCli(args: string[], cwd: string, env: Record<string, string>): Running {
   const child = spawn(process.execPath, [join(ROOT, "bin", "stsorg"), ...args], {
     cwd,
