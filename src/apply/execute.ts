@@ -54,7 +54,7 @@ export interface ApplyDeps {
 type Status = "waiting" | "ready" | "journaled" | "running" | "done" | "failed" | "skipped" | "unsent";
 
 type Outcome =
-  /** `wrote` false: an adoption whose read-back matched, so nothing was sent. */
+  /** `wrote` false: nothing was sent (an adoption whose read-back matched; a delete of an object FK no longer has). */
   | { kind: "ok"; confirmed: boolean; wrote?: boolean }
   /** Interrupted before anything was sent (e.g. while the CPR was being re-read). */
   | { kind: "unsent" }
@@ -200,7 +200,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
       }
       ws.clearPending(pendingId[i]!);
       status[i] = "done";
-      if (!adopted) {
+      if (!adopted && outcome.wrote !== false) {
         const action = c.action === "adopt" ? "update" : c.action;
         const w: AppliedWrite = { address: c.address, kind: c.kind, uuid: c.uuid, name: c.name, action: action as AppliedWrite["action"], confirmed: outcome.confirmed };
         if (c.after && c.action !== "delete") w.attributes = c.after;
@@ -287,6 +287,17 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
       }
       if (landed(c, current)) return { kind: "ok", confirmed: true, wrote: false };
       progress.note(`${c.address} (${c.name}): FK differs in fields the refresh did not read (${(c.unobserved ?? []).join(", ")}); writing it.`);
+    }
+    if (c.action === "delete") {
+      // A delete is read back first: an object FK no longer has (deleted outside stsorg) is only let go of
+      // in state, with no DELETE sent for it.
+      let current: Attributes | undefined;
+      try {
+        current = await readBack(c, deps.writer);
+      } catch (e) {
+        return { kind: "failed", message: `read-back before deleting failed: ${errorMessage(e)}`, permanent: isPermanentFailure(e), outcomeUnknown: false };
+      }
+      if (current === undefined) return { kind: "ok", confirmed: true, wrote: false };
     }
     let payload: Attributes | undefined;
     if (c.action !== "delete") {

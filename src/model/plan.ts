@@ -91,7 +91,7 @@ export interface PlanContext {
 
 export interface Plan {
   format_version: typeof PLAN_FORMAT_VERSION;
-  /** sha256 of the canonical plan body (everything but `plan_id` and `created_at`); identifies the plan. */
+  /** sha256 of the canonical plan body (everything but `plan_id`, `created_at`, `context`, and `refresh.observed_at`); identifies the plan. */
   plan_id: string;
   tool_version: string;
   created_at: string;

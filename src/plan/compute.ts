@@ -126,7 +126,9 @@ export function computePlan(input: PlanInput): Plan {
   // a saved plan file reads back as.
   const bodyJson = canonicalJson(body);
   const normalisedBody = JSON.parse(bodyJson) as Omit<Plan, "plan_id" | "created_at">;
-  const planId = sha256Hex(bodyJson);
+  // The id names what the plan would do: the moment FK was read is metadata, like created_at, so two
+  // plans of the same inputs share an id whenever they ran.
+  const planId = sha256Hex(canonicalJson({ ...normalisedBody, refresh: { ...normalisedBody.refresh, observed_at: null } }));
   return { ...normalisedBody, plan_id: planId, created_at: meta.createdAt } as Plan;
 }
 
@@ -268,6 +270,21 @@ function diffKind(
           name,
           before,
           reason: stateRes ? "managed by stsorg; no longer in OS2mo" : "under the top unit (prune: all-under-top); not in OS2mo",
+        }),
+      );
+    } else if (!desiredReg && !observed && stateRes && stateAttrs && !protectedUnits.has(uuid)) {
+      // Gone from OS2mo and already gone from FK: only state still holds it. Planned as a delete so
+      // state lets go of it (apply reads it back first and sends nothing when FK has no such object);
+      // otherwise the same "deleted outside stsorg" drift would be reported on every plan.
+      sink.changes.push(
+        withParent(kind, {
+          action: "delete",
+          address,
+          kind,
+          uuid,
+          name: stateRes.name,
+          before: stateAttrs,
+          reason: "no longer in OS2mo and already deleted from FK outside stsorg; removed from state",
         }),
       );
     }

@@ -91,6 +91,20 @@ describe("applyPlan", () => {
     expect(fk.units.size + fk.users.size).toBe(0);
   });
 
+  it("reads a delete back first and sends no DELETE for an object FK no longer has", async () => {
+    const gone = unit(1, TOP);
+    const present = unit(2, TOP);
+    const backend = new MemoryStateBackend();
+    const fk = new FakeFk();
+    fk.units.set(present.Uuid, present);
+    const result = await applyPlan(makePlan([del(gone), del(present)], { lineage: null, serial: 0 }), deps(backend, fk));
+    expect(result.destroyed).toBe(2);
+    expect(fk.writesTo(gone.Uuid)).toEqual([]);
+    expect(fk.writesTo(present.Uuid).map((c) => c.op)).toEqual(["deleteOrgUnit"]);
+    // Only the real DELETE is a write for --wait to confirm.
+    expect(result.writes.map((w) => w.uuid)).toEqual([present.Uuid]);
+  });
+
   it("persists each write's journal entry before sending it, and clears it afterwards", async () => {
     const store = memoryStore();
     const backend = new MemoryStateBackend({ store });

@@ -103,6 +103,13 @@ describe("drift", () => {
     expect(change(plan, 19)).toMatchObject({ action: "adopt", after: now, fields: [] });
   });
 
+  it("lets state go of a managed object that is gone from both OS2mo and FK, so the drift is not reported forever", () => {
+    const u = unit(20, "Nedlagt", TOP);
+    const plan = computePlan(inputOf(desiredOf([], []), actualOf([], []), stateOf([resource("orgunit", u)])));
+    expect(plan.drift).toMatchObject([{ uuid: uuid(20), type: "deleted" }]);
+    expect(change(plan, 20)).toMatchObject({ action: "delete", before: u });
+  });
+
   it("ignores changes in unmanaged fields", () => {
     const applied = unit(10, "Borgerservice", TOP, { ShortKey: "BS1" });
     const fk = unit(10, "Borgerservice", TOP, { ShortKey: "BS2" });
@@ -401,11 +408,14 @@ describe("summary and identity", () => {
     expect(canonicalJson(b)).toBe(canonicalJson(a));
   });
 
-  it("has a plan_id that depends on the content but not on the creation time", () => {
+  it("has a plan_id that depends on the content but not on when the plan was made or FK was read", () => {
     const { input } = scenario();
     const a = computePlan(input);
     const later = computePlan({ ...input, meta: { ...input.meta, createdAt: "2030-01-01T00:00:00.000Z" } });
     expect(later.plan_id).toBe(a.plan_id);
+    const reread = computePlan({ ...input, actual: { ...input.actual, observedAt: "2030-01-01T00:00:00.000Z" } });
+    expect(reread.refresh.observed_at).toBe("2030-01-01T00:00:00.000Z");
+    expect(reread.plan_id).toBe(a.plan_id);
     const other = computePlan({ ...input, policy: { ...input.policy, allowDeletes: 3 } });
     expect(other.plan_id).not.toBe(a.plan_id);
     expect(a.plan_id).toMatch(/^[0-9a-f]{64}$/);
