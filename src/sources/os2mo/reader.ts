@@ -199,6 +199,7 @@ export async function readMoSnapshot(config: Os2moReadConfig, opts: ReadMoOption
     throw e;
   } finally {
     http.close();
+    wire.forgetSharedRefs();
   }
 }
 

@@ -94,9 +94,38 @@ export interface WireKle {
   } | null;
 }
 
+/**
+ * One object per distinct class (and IT system) for a whole read. Every address, engagement and IT user
+ * names its class in full, and JSON.parse gives each mention its own strings: on a large municipality
+ * these copies were the largest part of the snapshot. The shared objects are never modified.
+ */
+const classes = new Map<string, MoClassRef>();
+const itSystems = new Map<string, MoItUser["itsystem"]>();
+
+/** Forgets the shared classes (at the end of a read), so a long-lived process does not keep them. */
+export function forgetSharedRefs(): void {
+  classes.clear();
+  itSystems.clear();
+}
+
 /** A class OS2mo no longer has as current keeps its uuid; its texts are then empty. */
 export function classRef(c: WireClassRef): MoClassRef {
-  return { uuid: c.uuid, user_key: c.current?.user_key ?? "", name: c.current?.name ?? "", scope: c.current?.scope ?? null };
+  const user_key = c.current?.user_key ?? "";
+  const name = c.current?.name ?? "";
+  const scope = c.current?.scope ?? null;
+  const key = `${c.uuid}\u0000${user_key}\u0000${name}\u0000${scope ?? "\u0001"}`;
+  let ref = classes.get(key);
+  if (!ref) classes.set(key, (ref = { uuid: c.uuid, user_key, name, scope }));
+  return ref;
+}
+
+function itSystemRef(sys: NonNullable<WireItUser["current"]>["itsystem_response"]): MoItUser["itsystem"] {
+  const name = sys.current?.name ?? "";
+  const user_key = sys.current?.user_key ?? "";
+  const key = `${sys.uuid}\u0000${user_key}\u0000${name}`;
+  let ref = itSystems.get(key);
+  if (!ref) itSystems.set(key, (ref = { uuid: sys.uuid, name, user_key }));
+  return ref;
 }
 const optClass = (c: WireClassRef | null | undefined): MoClassRef | null => (c ? classRef(c) : null);
 const uuidOf = (r: Ref | null | undefined): string | null => r?.uuid ?? null;
@@ -171,7 +200,7 @@ export function itUser(w: WireItUser): MoItUser | undefined {
     uuid: w.uuid,
     user_key: c.user_key,
     external_id: c.external_id,
-    itsystem: { uuid: sys.uuid, name: sys.current?.name ?? "", user_key: sys.current?.user_key ?? "" },
+    itsystem: itSystemRef(sys),
     person: uuidOf(c.person_response),
     org_unit: uuidOf(c.org_unit_response),
     engagement: uuidOf(c.engagement_response),
