@@ -97,12 +97,15 @@ function parseOptions(argv: string[], root: string): Options {
   return o;
 }
 
+/** The repository: above the compiled benchmark, or else the current folder (npm runs scripts there). */
 function repoRoot(): string {
-  for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "stsorg") return dir;
+  for (const start of [import.meta.dirname, process.cwd()]) {
+    for (let dir = start; dir !== dirname(dir); dir = dirname(dir)) {
+      const pkg = join(dir, "package.json");
+      if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "stsorg") return dir;
+    }
   }
-  throw new Error("cannot find the stsorg repository above " + import.meta.dirname);
+  throw new Error(`cannot find the stsorg repository above ${import.meta.dirname} or ${process.cwd()}`);
 }
 
 function uptime(): string {
@@ -325,87 +328,95 @@ async function main(): Promise<void> {
           log(`    baseline: ${b.units} units, ${b.persons} persons, ${b.unitPosts + b.userPosts} POSTs, ${b.deletes} DELETEs, ${b.moQueries} OS2mo queries, ${b.rejected} refused`);
         }
       }
+      // A long benchmark that is stopped part way still leaves the runs it finished.
+      const text = await report(run);
+      if (run === opts.runs) process.stdout.write(text);
     }
-    const loadAfter = uptime();
-    const fk = await syncAdmin.counts();
 
-    const order = Object.keys(STEP_LABELS) as StepKey[];
-    const steps: StepSummary[] = order.flatMap((k) => [
-      ...(samples.has(k) ? [summarize(STEP_LABELS[k], samples.get(k)!)] : []),
-      ...(compared.has(k) ? [summarize(STEP_LABELS[k] + otherTag, compared.get(k)!)] : []),
-    ]);
-    const byKey = (k: StepKey) => samples.get(k) ?? [];
+    /** Summarises the runs so far, writes the result file and returns the printed report. */
+    async function report(runsDone: number): Promise<string> {
+      const loadAfter = uptime();
+      const fk = await syncAdmin.counts();
 
-    const ratios: { run: Ratio[]; plan: Ratio[] } = { run: [], plan: [] };
-    const base = byKey("baseline");
-    if (base.length > 0) {
-      const cmp = (ours: Sample[]): Ratio[] => [
-        ratio("requests, OS2mo + OS2sync", ours.map((s) => s.moRequests + s.syncRequests), base.map((s) => s.moRequests + s.syncRequests)),
-        ratio("OS2mo requests", ours.map((s) => s.moRequests), base.map((s) => s.moRequests)),
-        ratio("OS2sync requests", ours.map((s) => s.syncRequests), base.map((s) => s.syncRequests)),
-        ratio("writes", ours.map((s) => s.syncWrites), base.map((s) => s.syncWrites)),
-        ratio("wall time, s", ours.map((s) => s.wallMs / 1000), base.map((s) => s.wallMs / 1000)),
-        ratio("CPU time of the client, s", ours.map((s) => s.cpuMs / 1000), base.map((s) => s.cpuMs / 1000)),
+      const order = Object.keys(STEP_LABELS) as StepKey[];
+      const steps: StepSummary[] = order.flatMap((k) => [
+        ...(samples.has(k) ? [summarize(STEP_LABELS[k], samples.get(k)!)] : []),
+        ...(compared.has(k) ? [summarize(STEP_LABELS[k] + otherTag, compared.get(k)!)] : []),
+      ]);
+      const byKey = (k: StepKey) => samples.get(k) ?? [];
+
+      const ratios: { run: Ratio[]; plan: Ratio[] } = { run: [], plan: [] };
+      const base = byKey("baseline");
+      if (base.length > 0) {
+        const cmp = (ours: Sample[]): Ratio[] => [
+          ratio("requests, OS2mo + OS2sync", ours.map((s) => s.moRequests + s.syncRequests), base.map((s) => s.moRequests + s.syncRequests)),
+          ratio("OS2mo requests", ours.map((s) => s.moRequests), base.map((s) => s.moRequests)),
+          ratio("OS2sync requests", ours.map((s) => s.syncRequests), base.map((s) => s.syncRequests)),
+          ratio("writes", ours.map((s) => s.syncWrites), base.map((s) => s.syncWrites)),
+          ratio("wall time, s", ours.map((s) => s.wallMs / 1000), base.map((s) => s.wallMs / 1000)),
+          ratio("CPU time of the client, s", ours.map((s) => s.cpuMs / 1000), base.map((s) => s.cpuMs / 1000)),
+        ];
+        ratios.run = cmp(byKey("applyNoChange"));
+        ratios.plan = cmp(byKey("planHierarchy"));
+      }
+
+      const planKeys: StepKey[] = ["firstPlan", "planNone", "planHierarchy", "planFull", "planFk", "changedPlan"];
+      const hier = steps.find((s) => s.label === STEP_LABELS.planHierarchy);
+      const apply = steps.find((s) => s.label === STEP_LABELS.firstApply);
+      const worstPerRequest = Math.min(
+        ...planKeys.flatMap((k) => byKey(k).filter((s) => s.moRequests > 0).map((s) => s.moObjects / s.moRequests)),
+      );
+      const noChangeWrites = Math.max(...(["planNone", "planHierarchy", "planFull", "planFk", "applyNoChange"] as StepKey[]).flatMap((k) => byKey(k).map((s) => s.syncWrites)));
+      const targets = [
+        { target: "no-change plan --refresh hierarchy: wall ≤ 15 s (median)", value: `${hier?.wallS.median.toFixed(2)} s`, met: (hier?.wallS.median ?? Infinity) <= 15 },
+        { target: "no-change plan --refresh hierarchy: peak RSS ≤ 400 MB (median)", value: `${hier?.rssMb.median.toFixed(0)} MB`, met: (hier?.rssMb.median ?? Infinity) <= 400 },
+        { target: "OS2mo requests for a plan ≤ 1 per 500 objects read (worst plan run)", value: `1 per ${worstPerRequest.toFixed(0)}`, met: worstPerRequest >= 500 },
+        { target: "writes in a no-change run = 0 (every no-change plan and apply run)", value: String(noChangeWrites), met: noChangeWrites === 0 },
+        { target: "first apply: CLI CPU ≤ 20 % of wall (median)", value: `${((apply?.cpuShare.median ?? NaN) * 100).toFixed(0)} %`, met: (apply?.cpuShare.median ?? Infinity) <= 0.2 },
       ];
-      ratios.run = cmp(byKey("applyNoChange"));
-      ratios.plan = cmp(byKey("planHierarchy"));
+
+      const date = new Date().toISOString().slice(0, 10);
+      const command = `npm run bench${process.argv.length > 2 ? " -- " + process.argv.slice(2).join(" ") : ""}`;
+      const result = {
+        format_version: 1,
+        date: new Date().toISOString(),
+        command,
+        cli: { source: build.source, compileErrors: build.warnings || null },
+        compare: other ? { source: other.source, compileErrors: other.warnings || null, steps: Object.fromEntries([...compared].map(([k, v]) => [k, { label: STEP_LABELS[k] + otherTag, samples: v, summary: summarize(STEP_LABELS[k] + otherTag, v) }])) } : null,
+        machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "", memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, meter },
+        load: { before: loadBefore, after: loadAfter },
+        options: opts,
+        runsDone,
+        fixture: { size: opts.size, seed: opts.seed, today, ...counts, changed: { units: changes.units, persons: changes.persons } },
+        fkAfterLastRun: fk,
+        steps: Object.fromEntries(order.filter((k) => samples.has(k)).map((k) => [k, { label: STEP_LABELS[k], samples: samples.get(k), summary: summarize(STEP_LABELS[k], samples.get(k)!) }])),
+        ratios,
+        targets,
+        notes,
+      };
+      mkdirSync(opts.resultsDir, { recursive: true });
+      const resultFile = join(opts.resultsDir, `${date}${opts.quick ? "-quick" : ""}.json`);
+      writeFileSync(resultFile, JSON.stringify(result, null, 2) + "\n");
+
+      const out: string[] = [];
+      out.push(`## stsorg benchmark, ${date}`, "");
+      out.push(
+        `${opts.size} municipality (seed ${opts.seed}): ${counts.units} units, ${counts.persons} persons, ${counts.engagements} engagements; ` +
+          `step 4 renames ${changes.units} units and ${changes.persons} persons. ${runsDone} run(s): median (min–max).`,
+      );
+      out.push(`CLI built from ${build.source}${other ? `; rows marked "${otherTag.slice(3)}" are the same steps by ${other.source}, measured right next to them in every run` : ""}.`);
+      out.push(`Machine: ${cpus().length} CPUs, node ${process.version}. Load before: \`${loadBefore}\`; after: \`${loadAfter}\`.`, "");
+      out.push(markdownTable(steps), "");
+      if (ratios.run.length > 0) {
+        out.push(ratioTable("no-change run: `apply --refresh hierarchy` vs baseline", ratios.run), "");
+        out.push(ratioTable("no-change `plan --refresh hierarchy` vs baseline", ratios.plan), "");
+      }
+      out.push("| target | measured | met |", "| --- | --- | --- |", ...targets.map((x) => `| ${x.target} | ${x.value} | ${x.met ? "yes" : "**no**"} |`), "");
+      for (const n of notes) out.push(`- ${n}`);
+      if (notes.length) out.push("");
+      out.push(`Results: ${resultFile}`);
+      return out.join("\n") + "\n";
     }
-
-    const planKeys: StepKey[] = ["firstPlan", "planNone", "planHierarchy", "planFull", "planFk", "changedPlan"];
-    const hier = steps.find((s) => s.label === STEP_LABELS.planHierarchy);
-    const apply = steps.find((s) => s.label === STEP_LABELS.firstApply);
-    const worstPerRequest = Math.min(
-      ...planKeys.flatMap((k) => byKey(k).filter((s) => s.moRequests > 0).map((s) => s.moObjects / s.moRequests)),
-    );
-    const noChangeWrites = Math.max(...(["planNone", "planHierarchy", "planFull", "planFk", "applyNoChange"] as StepKey[]).flatMap((k) => byKey(k).map((s) => s.syncWrites)));
-    const targets = [
-      { target: "no-change plan --refresh hierarchy: wall ≤ 15 s (median)", value: `${hier?.wallS.median.toFixed(2)} s`, met: (hier?.wallS.median ?? Infinity) <= 15 },
-      { target: "no-change plan --refresh hierarchy: peak RSS ≤ 400 MB (median)", value: `${hier?.rssMb.median.toFixed(0)} MB`, met: (hier?.rssMb.median ?? Infinity) <= 400 },
-      { target: "OS2mo requests for a plan ≤ 1 per 500 objects read (worst plan run)", value: `1 per ${worstPerRequest.toFixed(0)}`, met: worstPerRequest >= 500 },
-      { target: "writes in a no-change run = 0 (every no-change plan and apply run)", value: String(noChangeWrites), met: noChangeWrites === 0 },
-      { target: "first apply: CLI CPU ≤ 20 % of wall (median)", value: `${((apply?.cpuShare.median ?? NaN) * 100).toFixed(0)} %`, met: (apply?.cpuShare.median ?? Infinity) <= 0.2 },
-    ];
-
-    const date = new Date().toISOString().slice(0, 10);
-    const command = `npm run bench${process.argv.length > 2 ? " -- " + process.argv.slice(2).join(" ") : ""}`;
-    const result = {
-      format_version: 1,
-      date: new Date().toISOString(),
-      command,
-      cli: { source: build.source, compileErrors: build.warnings || null },
-      compare: other ? { source: other.source, compileErrors: other.warnings || null, steps: Object.fromEntries([...compared].map(([k, v]) => [k, { label: STEP_LABELS[k] + otherTag, samples: v, summary: summarize(STEP_LABELS[k] + otherTag, v) }])) } : null,
-      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "", memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, meter },
-      load: { before: loadBefore, after: loadAfter },
-      options: opts,
-      fixture: { size: opts.size, seed: opts.seed, today, ...counts, changed: { units: changes.units, persons: changes.persons } },
-      fkAfterLastRun: fk,
-      steps: Object.fromEntries(order.filter((k) => samples.has(k)).map((k) => [k, { label: STEP_LABELS[k], samples: samples.get(k), summary: summarize(STEP_LABELS[k], samples.get(k)!) }])),
-      ratios,
-      targets,
-      notes,
-    };
-    mkdirSync(opts.resultsDir, { recursive: true });
-    const resultFile = join(opts.resultsDir, `${date}${opts.quick ? "-quick" : ""}.json`);
-    writeFileSync(resultFile, JSON.stringify(result, null, 2) + "\n");
-
-    const out: string[] = [];
-    out.push(`## stsorg benchmark, ${date}`, "");
-    out.push(
-      `${opts.size} municipality (seed ${opts.seed}): ${counts.units} units, ${counts.persons} persons, ${counts.engagements} engagements; ` +
-        `step 4 renames ${changes.units} units and ${changes.persons} persons. ${opts.runs} run(s): median (min–max).`,
-    );
-    out.push(`CLI built from ${build.source}${other ? `; rows marked "${otherTag.slice(3)}" are the same steps by ${other.source}, measured right next to them in every run` : ""}.`);
-    out.push(`Machine: ${cpus().length} CPUs, node ${process.version}. Load before: \`${loadBefore}\`; after: \`${loadAfter}\`.`, "");
-    out.push(markdownTable(steps), "");
-    if (ratios.run.length > 0) {
-      out.push(ratioTable("no-change run: `apply --refresh hierarchy` vs baseline", ratios.run), "");
-      out.push(ratioTable("no-change `plan --refresh hierarchy` vs baseline", ratios.plan), "");
-    }
-    out.push("| target | measured | met |", "| --- | --- | --- |", ...targets.map((x) => `| ${x.target} | ${x.value} | ${x.met ? "yes" : "**no**"} |`), "");
-    for (const n of notes) out.push(`- ${n}`);
-    if (notes.length) out.push("");
-    out.push(`Results: ${resultFile}`);
-    process.stdout.write(out.join("\n") + "\n");
   } finally {
     await stopAll();
     if (!opts.keep) rmSync(work, { recursive: true, force: true });
