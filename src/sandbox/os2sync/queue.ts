@@ -200,14 +200,30 @@ export class Os2syncQueue {
     });
   }
 
+  /**
+   * The saved form, read when the store is saved or dumped rather than built on every change: sorting
+   * the last-success memory on every POST made a large apply quadratic (tens of thousands of users,
+   * each write re-sorting all of them).
+   */
+  private readonly persisted: Persisted = ((q: Os2syncQueue): Persisted => ({
+    get nextId() {
+      return q.nextId;
+    },
+    get rows() {
+      return q.rows;
+    },
+    get failures() {
+      return q.failures;
+    },
+    get lastUserSuccess() {
+      return Object.fromEntries([...q.lastUserSuccess.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+    },
+    get stats() {
+      return q.counters;
+    },
+  }))(this);
+
   private persist(): void {
-    const data: Persisted = {
-      nextId: this.nextId,
-      rows: this.rows,
-      failures: this.failures,
-      lastUserSuccess: Object.fromEntries([...this.lastUserSuccess.entries()].sort(([a], [b]) => (a < b ? -1 : 1))),
-      stats: this.counters,
-    };
-    this.store.setSection(SECTION, data);
+    this.store.setSection(SECTION, this.persisted);
   }
 }
