@@ -359,7 +359,8 @@ describe("retries, timeouts and concurrency", () => {
     sb.faults.next({ action: "drop", path: "/all$" });
     expect(await c.listOrgUnits()).toEqual([]);
     expect(c.stats).toMatchObject({ requests: 3, retries: 2 });
-    expect(sb.log.entries().map((e) => e.status)).toEqual([503, 0, 200]);
+    // Only this test's requests: on a loaded machine an earlier test's timed-out request can arrive late.
+    expect(sb.log.entries().filter((e) => e.path.endsWith("/all")).map((e) => e.status)).toEqual([503, 0, 200]);
   });
 
   it("retries a POST whose response was lost; the repeated upsert collapses in the queue", async () => {
