@@ -1,5 +1,5 @@
 import type { ExpectedVersion, StateBackend } from "../state/index.js";
-import { compareAddress } from "../state/index.js";
+import { compareAddress, sealResource } from "../state/index.js";
 import type { PendingWrite, ResourceAddress, StateFile, StateResource } from "../model/index.js";
 
 /**
@@ -19,7 +19,7 @@ export class WorkingState {
   constructor(state: StateFile, stored: boolean, toolVersion?: string) {
     const { resources, pending, serial, ...header } = state;
     this.header = { ...header, tool_version: toolVersion ?? header.tool_version };
-    for (const r of resources) this.resources.set(r.address, r);
+    for (const r of resources) this.resources.set(r.address, sealResource(r));
     for (const p of pending) this.pending.set(p.id, p);
     this.version = stored ? { lineage: state.lineage, serial } : { lineage: null, serial: null };
     this.nextSerial = stored ? serial + 1 : serial;
@@ -33,8 +33,9 @@ export class WorkingState {
     return this.resources.get(address);
   }
 
+  /** Records a resource; it is sealed (frozen), so each persist reuses its encoding instead of redoing it. */
   put(r: StateResource): void {
-    this.resources.set(r.address, r);
+    this.resources.set(r.address, sealResource(r));
     this.dirty = true;
   }
 

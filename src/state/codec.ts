@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import type { ValidateFunction } from "ajv/dist/2020.js";
 import { schemaValidator } from "../jsonschema/index.js";
 import { StateError } from "../errors/index.js";
-import { canonicalJson, sha256Hex, STATE_FORMAT_VERSION, type StateFile } from "../model/index.js";
+import { canonicalJson, sha256Hex, STATE_FORMAT_VERSION, type StateFile, type StateResource } from "../model/index.js";
 import type { StateIdentity } from "./types.js";
 
 /**
@@ -18,13 +19,105 @@ export function stateChecksum(state: StateFile): string {
 }
 
 export function encodeState(state: StateFile): string {
+  return encodeStateBytes(state).toString("utf8");
+}
+
+const COMMA = Buffer.from(",");
+const ELEMENT_SEPARATOR = Buffer.from(",\n    ");
+
+/**
+ * `encodeState` as UTF-8 bytes: the same bytes as JSON.stringify(sorted state + checksum, null, 2) + "\n",
+ * built from per-resource pieces that sealed resources keep (see sealResource). Apply persists a growing
+ * state tens of times, and re-encoding tens of thousands of unchanged resources each time dominated its CPU.
+ */
+export function encodeStateBytes(state: StateFile): Buffer {
   const { checksum: _ignored, ...body } = state as StateFile & { checksum?: string };
-  // Sort once, serialise twice (compact for the checksum, indented for the file): states get large.
-  const sorted = sortedCopy(body) as Record<string, unknown>;
-  const checksum = CHECKSUM_PREFIX + sha256Hex(JSON.stringify(sorted));
-  const withChecksum: Record<string, unknown> = {};
-  for (const key of [...Object.keys(sorted), "checksum"].sort()) withChecksum[key] = key === "checksum" ? checksum : sorted[key];
-  return JSON.stringify(withChecksum, null, 2) + "\n";
+  const fields = body as Record<string, unknown>;
+  const keys = Object.keys(fields)
+    .filter((k) => fields[k] !== undefined)
+    .sort();
+  const hash = createHash("sha256");
+  const members: Buffer[][] = [];
+  hash.update("{");
+  keys.forEach((key, n) => {
+    const value = fields[key];
+    const name = JSON.stringify(key);
+    hash.update(`${n === 0 ? "" : ","}${name}:`);
+    if (key === "resources" && Array.isArray(value) && value.length > 0) {
+      const pieces = (value as StateResource[]).map(encodedResource);
+      const out: Buffer[] = [Buffer.from(`  ${name}: [\n    `)];
+      hash.update("[");
+      pieces.forEach((p, i) => {
+        if (i > 0) {
+          hash.update(COMMA);
+          out.push(ELEMENT_SEPARATOR);
+        }
+        hash.update(p.compact);
+        out.push(p.pretty);
+      });
+      hash.update("]");
+      out.push(Buffer.from("\n  ]"));
+      members.push(out);
+    } else {
+      const sorted = sortedCopy(value);
+      hash.update(JSON.stringify(sorted));
+      members.push([Buffer.from(`  ${name}: ${indentTail(JSON.stringify(sorted, null, 2), "  ")}`)]);
+    }
+  });
+  hash.update("}");
+  const checksum = CHECKSUM_PREFIX + hash.digest("hex");
+  const at = keys.findIndex((k) => k > "checksum");
+  members.splice(at === -1 ? members.length : at, 0, [Buffer.from(`  "checksum": ${JSON.stringify(checksum)}`)]);
+  const chunks: Buffer[] = [Buffer.from("{\n")];
+  members.forEach((m, i) => {
+    if (i > 0) chunks.push(Buffer.from(",\n"));
+    for (const b of m) chunks.push(b);
+  });
+  chunks.push(Buffer.from("\n}\n"));
+  return Buffer.concat(chunks);
+}
+
+interface EncodedResource {
+  /** Canonical compact JSON (for the checksum), UTF-8. */
+  compact: Buffer;
+  /** Canonical JSON indented as an element of the top-level `resources` array (2 levels deep), UTF-8. */
+  pretty: Buffer;
+}
+
+/**
+ * Encodings of resources, kept for resources sealed with `sealResource`: those are deeply frozen, so a
+ * kept encoding can never go stale. Others (any caller's plain objects) are encoded afresh every time.
+ */
+const encoded = new WeakMap<StateResource, EncodedResource>();
+const sealed = new WeakSet<StateResource>();
+
+/**
+ * Makes a resource immutable (deeply frozen) so that its encoding is computed once and reused by every
+ * later `encodeState`. Apply seals what it records: it persists a growing state tens of times.
+ */
+export function sealResource<R extends StateResource>(r: R): R {
+  if (!sealed.has(r)) {
+    deepFreeze(r);
+    sealed.add(r);
+  }
+  return r;
+}
+
+function encodedResource(r: StateResource): EncodedResource {
+  const kept = encoded.get(r);
+  if (kept !== undefined) return kept;
+  const sorted = sortedCopy(r);
+  const e = {
+    compact: Buffer.from(JSON.stringify(sorted)),
+    pretty: Buffer.from(indentTail(JSON.stringify(sorted, null, 2), "    ")),
+  };
+  if (sealed.has(r)) encoded.set(r, e);
+  return e;
+}
+
+/** Indents every line but the first (how JSON.stringify nests a value under its parent). */
+function indentTail(text: string, prefix: string): string {
+  return text.includes("\n") ? text.replaceAll("\n", "\n" + prefix) : text;
 }
 
 /** Objects with keys sorted at every level (the same order canonicalJson uses). */
@@ -39,6 +132,12 @@ function sortedCopy(value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const v of Object.values(value)) deepFreeze(v);
 }
 
 export interface DecodeOptions {

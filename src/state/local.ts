@@ -5,7 +5,7 @@ import { basename, dirname, resolve } from "node:path";
 import { StateError } from "../errors/index.js";
 import type { StateFile } from "../model/index.js";
 import { checkCas, checkLockHeld, noLockError } from "./cas.js";
-import { decodeState, encodeState } from "./codec.js";
+import { decodeState, encodeStateBytes } from "./codec.js";
 import { isExpired, lockedError, newLockInfo } from "./lock.js";
 import type { ExpectedVersion, LockInfo, LockRequest, StateBackend, StateIdentity } from "./types.js";
 
@@ -78,11 +78,11 @@ export class LocalStateBackend implements StateBackend {
 
   async write(next: StateFile, expected: ExpectedVersion): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
-    const text = encodeState(next);
+    const bytes = encodeStateBytes(next);
     // The slow part (writing and syncing a possibly large file) happens outside the mutex.
     const tmp = `${this.path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
     try {
-      await writeDurable(tmp, text).catch((e: unknown) => {
+      await writeDurable(tmp, bytes).catch((e: unknown) => {
         throw new StateError(`Cannot write state ${this.path}: ${(e as Error).message}`, { file: this.path, cause: e });
       });
       await this.withMutex(async () => {
@@ -255,10 +255,10 @@ export class LocalStateBackend implements StateBackend {
   }
 }
 
-async function writeDurable(path: string, text: string): Promise<void> {
+async function writeDurable(path: string, bytes: Buffer | string): Promise<void> {
   const fh = await open(path, "wx", 0o600);
   try {
-    await fh.writeFile(text, "utf8");
+    await fh.writeFile(bytes);
     await fh.sync();
   } finally {
     await fh.close();
