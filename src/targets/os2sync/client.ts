@@ -1,7 +1,5 @@
-import { Agent as HttpAgent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
 import { readFileSync } from "node:fs";
-import got, { type Method } from "got";
+import { Agent, request, type Dispatcher } from "undici";
 import { AuthError, RemoteError } from "../../errors/index.js";
 import type { Environment } from "../../manifest/types.js";
 import {
@@ -111,7 +109,7 @@ export interface ClientStats {
 }
 
 interface RequestSpec {
-  method: Method;
+  method: Dispatcher.HttpMethod;
   /** Path below the base URL (starting with `/`), or an absolute URL. */
   path: string;
   endpoint: string;
@@ -165,8 +163,12 @@ export class Os2syncClient {
       | "clock"
     >
   >;
-  private readonly agents: { http: HttpAgent; https: HttpsAgent };
-  private readonly ca?: string;
+  /**
+   * Keep-alive connections (at most `concurrency` per origin). undici rather than got here: a large apply
+   * sends tens of thousands of writes, and got's per-request work cost about four times the CPU of the
+   * request itself (measured: ~500 µs against ~100 µs per POST on loopback).
+   */
+  private readonly dispatcher: Agent;
 
   constructor(private readonly options: Os2syncClientOptions) {
     this.base = options.url.replace(/\/+$/, "");
@@ -187,17 +189,13 @@ export class Os2syncClient {
       sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
       clock: options.clock ?? (() => Date.now()),
     };
-    this.agents = {
-      http: new HttpAgent({ keepAlive: true, maxSockets: concurrency }),
-      https: new HttpsAgent({ keepAlive: true, maxSockets: concurrency }),
-    };
-    if (options.caFile !== undefined) this.ca = readFileSync(options.caFile, "utf8");
+    const ca = options.caFile !== undefined ? readFileSync(options.caFile, "utf8") : undefined;
+    this.dispatcher = new Agent({ connections: concurrency, ...(ca !== undefined ? { connect: { ca } } : {}) });
   }
 
   /** Closes idle keep-alive connections. */
   close(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    void this.dispatcher.close().catch(() => undefined);
   }
 
   // ---- writes (queued by OS2sync) ----
@@ -450,28 +448,38 @@ export class Os2syncClient {
   }
 
   private async once(spec: RequestSpec): Promise<RawResponse> {
-    const url = /^https?:\/\//i.test(spec.path) ? spec.path : this.base + spec.path;
+    let url = /^https?:\/\//i.test(spec.path) ? spec.path : this.base + spec.path;
+    if (spec.query !== undefined && Object.keys(spec.query).length > 0) {
+      url += (url.includes("?") ? "&" : "?") + new URLSearchParams(spec.query).toString();
+    }
     const headers: Record<string, string> = { cvr: this.options.cvr, ...spec.headers };
     if (this.options.apiKey) headers.apiKey = this.options.apiKey;
+    let body: string | undefined;
+    if (spec.body !== undefined) {
+      body = JSON.stringify(spec.body);
+      headers["content-type"] = "application/json";
+    }
+    // One deadline for the whole exchange, connecting and the body included.
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, this.opts.timeoutMs);
     try {
-      const res = await got(url, {
-        method: spec.method,
-        headers,
-        searchParams: spec.query,
-        ...(spec.body !== undefined ? { json: spec.body } : {}),
-        timeout: { request: this.opts.timeoutMs },
-        retry: { limit: 0 },
-        throwHttpErrors: false,
-        followRedirect: false,
-        responseType: "text",
-        agent: this.agents,
-        ...(this.ca !== undefined ? { https: { certificateAuthority: this.ca } } : {}),
-      });
-      return { status: res.statusCode, body: res.body, contentType: String(res.headers["content-type"] ?? "") };
+      const res = await request(url, { dispatcher: this.dispatcher, method: spec.method, headers, body, signal: abort.signal });
+      const text = await res.body.text();
+      const type = res.headers["content-type"];
+      return { status: res.statusCode, body: text, contentType: Array.isArray(type) ? type.join(", ") : (type ?? "") };
     } catch (e) {
-      const code = (e as { code?: string }).code ?? "ERROR";
-      const message = code === "ETIMEDOUT" ? `no answer within ${this.opts.timeoutMs} ms` : `${code}: ${(e as Error).message}`;
-      throw new TransportFailure(code, message, e);
+      const err = e as Error & { code?: unknown; cause?: { code?: unknown } };
+      if (timedOut) {
+        throw new TransportFailure("ETIMEDOUT", `no answer within ${this.opts.timeoutMs} ms`, e);
+      }
+      const code = typeof err.cause?.code === "string" ? err.cause.code : typeof err.code === "string" ? err.code : "ERROR";
+      throw new TransportFailure(code, `${code}: ${err.message}`, e);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
