@@ -10,6 +10,9 @@ import type { PendingWrite, ResourceAddress, StateFile, StateResource } from "..
 export class WorkingState {
   private readonly header: Omit<StateFile, "resources" | "pending" | "serial">;
   readonly resources = new Map<string, StateResource>();
+  /** Addresses in order as of the last snapshot (some may since be removed), and those added after it. */
+  private sortedAddresses: string[] = [];
+  private addedAddresses: string[] = [];
   readonly pending = new Map<string, PendingWrite>();
   private version: { lineage: string | null; serial: number | null };
   private nextSerial: number;
@@ -20,6 +23,7 @@ export class WorkingState {
     const { resources, pending, serial, ...header } = state;
     this.header = { ...header, tool_version: toolVersion ?? header.tool_version };
     for (const r of resources) this.resources.set(r.address, sealResource(r));
+    this.addedAddresses = [...this.resources.keys()];
     for (const p of pending) this.pending.set(p.id, p);
     this.version = stored ? { lineage: state.lineage, serial } : { lineage: null, serial: null };
     this.nextSerial = stored ? serial + 1 : serial;
@@ -35,6 +39,7 @@ export class WorkingState {
 
   /** Records a resource; it is sealed (frozen), so each persist reuses its encoding instead of redoing it. */
   put(r: StateResource): void {
+    if (!this.resources.has(r.address)) this.addedAddresses.push(r.address);
     this.resources.set(r.address, sealResource(r));
     this.dirty = true;
   }
@@ -53,8 +58,20 @@ export class WorkingState {
     if (this.pending.delete(id)) this.dirty = true;
   }
 
+  /** The state as a StateFile; resources in address order (kept between snapshots, so a persist does not sort them all again). */
   snapshot(): StateFile {
-    const resources = [...this.resources.values()].sort((a, b) => compareAddress(a.address, b.address));
+    const added = this.addedAddresses.sort(compareAddress);
+    const old = this.sortedAddresses;
+    const merged: string[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < old.length || j < added.length) {
+      const next = j >= added.length || (i < old.length && compareAddress(old[i]!, added[j]!) <= 0) ? old[i++]! : added[j++]!;
+      if (this.resources.has(next) && merged[merged.length - 1] !== next) merged.push(next);
+    }
+    this.sortedAddresses = merged;
+    this.addedAddresses = [];
+    const resources = merged.map((a) => this.resources.get(a)!);
     return { ...this.header, serial: this.nextSerial, resources, pending: [...this.pending.values()] };
   }
 

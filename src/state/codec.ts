@@ -19,18 +19,19 @@ export function stateChecksum(state: StateFile): string {
 }
 
 export function encodeState(state: StateFile): string {
-  return encodeStateBytes(state).toString("utf8");
+  return Buffer.concat(encodeStateChunks(state)).toString("utf8");
 }
 
 const COMMA = Buffer.from(",");
 const ELEMENT_SEPARATOR = Buffer.from(",\n    ");
 
 /**
- * `encodeState` as UTF-8 bytes: the same bytes as JSON.stringify(sorted state + checksum, null, 2) + "\n",
- * built from per-resource pieces that sealed resources keep (see sealResource). Apply persists a growing
- * state tens of times, and re-encoding tens of thousands of unchanged resources each time dominated its CPU.
+ * `encodeState` as UTF-8 chunks, in order (to be written with writev): the same bytes as
+ * JSON.stringify(sorted state + checksum, null, 2) + "\n", built from per-resource pieces that sealed
+ * resources keep (see sealResource). Apply persists a growing state tens of times, and re-encoding tens
+ * of thousands of unchanged resources each time dominated its CPU.
  */
-export function encodeStateBytes(state: StateFile): Buffer {
+export function encodeStateChunks(state: StateFile): Buffer[] {
   const { checksum: _ignored, ...body } = state as StateFile & { checksum?: string };
   const fields = body as Record<string, unknown>;
   const keys = Object.keys(fields)
@@ -74,7 +75,7 @@ export function encodeStateBytes(state: StateFile): Buffer {
     for (const b of m) chunks.push(b);
   });
   chunks.push(Buffer.from("\n}\n"));
-  return Buffer.concat(chunks);
+  return chunks;
 }
 
 interface EncodedResource {

@@ -5,7 +5,7 @@
 export type { StateBackend, ExpectedVersion, LockRequest, LockInfo, StateIdentity } from "./types.js";
 export { versionOf } from "./types.js";
 export { newState, attributesSha256, putResource, removeResource, findResource, compareAddress, type NewStateInit } from "./helpers.js";
-export { encodeState, encodeStateBytes, decodeState, sealResource, stateChecksum, checkIdentity, type DecodeOptions } from "./codec.js";
+export { encodeState, encodeStateChunks, decodeState, sealResource, stateChecksum, checkIdentity, type DecodeOptions } from "./codec.js";
 export {
   withLock,
   whoAmI,

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StateError } from "../../../src/errors/index.js";
 import { canonicalJson } from "../../../src/model/index.js";
-import { encodeState, LocalStateBackend, StateLockedError, stateChecksum } from "../../../src/state/index.js";
+import { attributesSha256, encodeState, LocalStateBackend, sealResource, StateLockedError, stateChecksum } from "../../../src/state/index.js";
 import { backendConformance, sampleState, TEST_IDENTITY } from "./conformance.js";
 
 backendConformance("local file", async ({ now }) => {
@@ -48,6 +48,21 @@ describe("local state file", () => {
     const { checksum: _c, ...body } = doc;
     expect(canonicalJson(body)).toBe(canonicalJson(s));
     expect(text).toBe(encodeState(JSON.parse(JSON.stringify(s))));
+  });
+
+  it("writes a state of thousands of resources whole and byte for byte (written in several batches)", async () => {
+    const b = new LocalStateBackend({ path });
+    const first = sampleState().resources[0]!;
+    const resources = Array.from({ length: 1500 }, (_, i) => {
+      const uuid = `bbbbbbbb-0000-4000-8000-${String(i).padStart(12, "0")}`;
+      const attributes = { ...first.attributes, Uuid: uuid, Name: `Enhed ${i} æøå` };
+      return sealResource({ ...first, address: `orgunit/${uuid}` as typeof first.address, uuid, name: attributes.Name, attributes, attributes_sha256: attributesSha256(attributes) });
+    });
+    const s = { ...sampleState(), resources };
+    await b.write(s, { lineage: null, serial: null });
+    const text = await readFile(path, "utf8");
+    expect(text).toBe(encodeState(JSON.parse(JSON.stringify(s)) as typeof s));
+    expect((await b.read())!.resources).toHaveLength(1500);
   });
 
   it("keeps the previous version as <path>.backup and leaves no temp files", async () => {
