@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { ValidateFunction } from "ajv/dist/2020.js";
 import { schemaValidator } from "../jsonschema/index.js";
 import { StateError } from "../errors/index.js";
-import { canonicalJson, sha256Hex, STATE_FORMAT_VERSION, type StateFile, type StateResource } from "../model/index.js";
+import { canonicalJson, STATE_FORMAT_VERSION, type StateFile, type StateResource } from "../model/index.js";
 import type { StateIdentity } from "./types.js";
 
 /**
@@ -15,7 +15,27 @@ const CHECKSUM_PREFIX = "sha256:";
 
 export function stateChecksum(state: StateFile): string {
   const { checksum: _ignored, ...body } = state as StateFile & { checksum?: string };
-  return CHECKSUM_PREFIX + sha256Hex(canonicalJson(body));
+  // sha256 of canonicalJson(body), fed to the hash member by member and array element by element:
+  // the canonical text of a large state (and a sorted copy of it) is never built whole.
+  const fields = body as Record<string, unknown>;
+  const hash = createHash("sha256");
+  hash.update("{");
+  Object.keys(fields)
+    .filter((k) => fields[k] !== undefined)
+    .sort()
+    .forEach((key, n) => {
+      const value = fields[key];
+      hash.update(`${n === 0 ? "" : ","}${JSON.stringify(key)}:`);
+      if (Array.isArray(value)) {
+        hash.update("[");
+        value.forEach((element: unknown, i) => hash.update((i === 0 ? "" : ",") + (canonicalJson(element) ?? "null")));
+        hash.update("]");
+      } else {
+        hash.update(canonicalJson(value));
+      }
+    });
+  hash.update("}");
+  return CHECKSUM_PREFIX + hash.digest("hex");
 }
 
 export function encodeState(state: StateFile): string {

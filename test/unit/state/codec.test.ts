@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, type StateFile, type StateResource } from "../../../src/model/index.js";
+import { canonicalJson, sha256Hex, type StateFile, type StateResource } from "../../../src/model/index.js";
 import { attributesSha256, encodeState, newState, sealResource, stateChecksum } from "../../../src/state/index.js";
 import { TEST_IDENTITY } from "./conformance.js";
 
 /** The stored form by its definition: canonical JSON of the state plus its checksum, indented by two. */
 function reference(state: StateFile): string {
-  return canonicalJson({ ...state, checksum: stateChecksum(state) }, 2) + "\n";
+  const checksum = "sha256:" + sha256Hex(canonicalJson(state));
+  expect(stateChecksum(state)).toBe(checksum);
+  return canonicalJson({ ...state, checksum }, 2) + "\n";
 }
 
 type Attributes = StateResource["attributes"];
