@@ -51,8 +51,7 @@ export async function makePlan(ctx: CommandContext, io: CliIo, req: PlanRequest)
   });
   if (settled) io.stderr.write(formatSettleReport(settled) + "\n");
   const state = await ctx.backend.read();
-  const [mo, actual] = await Promise.all([ctx.readMo(), ctx.refresh(req.refresh, state)]);
-  const desired = ctx.desired(mo.snapshot);
+  const { desired, actual, moStats } = await readBothSides(ctx, req.refresh, state);
   const computed = computePlan({
     desired,
     actual,
@@ -75,5 +74,18 @@ export async function makePlan(ctx: CommandContext, io: CliIo, req: PlanRequest)
       manifestSha256: env.sha256,
     },
   });
-  return { plan: withViewContext(computed, desired), desired, settled, moStats: mo.stats };
+  return { plan: withViewContext(computed, desired), desired, settled, moStats };
+}
+
+/**
+ * OS2mo mapped to the desired FK state, and FK as it is. The OS2mo snapshot is the largest thing a plan
+ * reads; it is not referenced once mapped, so its memory can be reclaimed before the plan is computed.
+ */
+async function readBothSides(
+  ctx: CommandContext,
+  refresh: RefreshMode,
+  state: Awaited<ReturnType<CommandContext["backend"]["read"]>>,
+): Promise<{ desired: DesiredState; actual: Awaited<ReturnType<CommandContext["refresh"]>>; moStats: ReadMoStats }> {
+  const [mo, actual] = await Promise.all([ctx.readMo(), ctx.refresh(refresh, state)]);
+  return { desired: ctx.desired(mo.snapshot), actual, moStats: mo.stats };
 }
