@@ -373,7 +373,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
         const entry: PendingWrite = { id, address: c.address, action, started_at: startedAt, plan_id: plan.plan_id };
         if (c.action !== "delete" && c.after) {
           entry.attributes = c.after;
-          entry.attributes_sha256 = attributesSha256(c.after);
+          entry.attributes_sha256 = attributesHash(c.after);
         }
         ws.addPending(entry);
       }
@@ -429,6 +429,20 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   };
 }
 
+/**
+ * attributesSha256, remembered per attributes object: a change's `after` is hashed for its journal entry
+ * and again for the resource it becomes, and these objects are not changed during an apply.
+ */
+const attributeHashes = new WeakMap<Attributes, string>();
+function attributesHash(attributes: Attributes): string {
+  let h = attributeHashes.get(attributes);
+  if (h === undefined) {
+    h = attributesSha256(attributes);
+    attributeHashes.set(attributes, h);
+  }
+  return h;
+}
+
 function resourceOf(c: Change, attributes: Attributes, at: Date, confirmed: boolean, origin: StateResource["origin"]): StateResource {
   return {
     address: c.address,
@@ -436,7 +450,7 @@ function resourceOf(c: Change, attributes: Attributes, at: Date, confirmed: bool
     uuid: c.uuid,
     name: c.name,
     attributes,
-    attributes_sha256: attributesSha256(attributes),
+    attributes_sha256: attributesHash(attributes),
     applied_at: at.toISOString(),
     confirmed,
     origin,
