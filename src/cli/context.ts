@@ -31,6 +31,11 @@ export interface CommandContext {
   today: string;
   readMo(): Promise<{ snapshot: MoSnapshot; stats: ReadMoStats }>;
   refresh(mode: RefreshMode, state: StateFile | null): Promise<ActualState>;
+  /**
+   * Checks what a refresh needs before anything is read (for `fk`: the certificate and the FK endpoints),
+   * so a plan that cannot refresh fails at once instead of after reading all of OS2mo.
+   */
+  prepareRefresh(mode: RefreshMode): Promise<void>;
   desired(snapshot: MoSnapshot): DesiredState;
   close(): Promise<void>;
 }
@@ -67,6 +72,12 @@ export async function openContext(nameOrPath: string, io: CliIo, opts: { needsOs
       cprHashKey = await resolveSecret(env.cprHashKey, secretOpts);
     }
     let moSecret: string | undefined;
+    let fkConfig: ReturnType<typeof fkClientOptionsFor> | undefined;
+    const fkOptions = () =>
+      (fkConfig ??= (async () => {
+        const fk = embedded ? await embedded.fk() : undefined;
+        return fkClientOptionsFor(env, secretOpts, { now: io.now(), progress: io.stderr, override: fk });
+      })());
     const ctx: CommandContext = {
       env,
       backend: openBackend(env, io, { version: TOOL_VERSION }),
@@ -87,8 +98,7 @@ export async function openContext(nameOrPath: string, io: CliIo, opts: { needsOs
       async refresh(mode, state) {
         const key = cprHashKey;
         if (mode === "fk") {
-          const fk = embedded ? await embedded.fk() : undefined;
-          const config = await fkClientOptionsFor(env, secretOpts, { now: io.now(), progress: io.stderr, override: fk });
+          const config = await fkOptions();
           return refreshFromFk({
             config,
             state,
@@ -106,6 +116,9 @@ export async function openContext(nameOrPath: string, io: CliIo, opts: { needsOs
           progress: io.stderr,
           ...(key !== null ? { hashCpr: (cpr: string) => hashCpr(cpr, key) } : {}),
         });
+      },
+      async prepareRefresh(mode) {
+        if (mode === "fk") await fkOptions();
       },
       desired(snapshot) {
         return computeDesiredState(snapshot, env.sync);

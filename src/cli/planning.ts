@@ -43,6 +43,8 @@ export function parseTargets(values: unknown): ResourceAddress[] {
  */
 export async function makePlan(ctx: CommandContext, io: CliIo, req: PlanRequest): Promise<PlanOutcome> {
   const { env } = ctx;
+  // What the refresh needs (e.g. the certificate for --refresh fk) is checked before anything is read.
+  await ctx.prepareRefresh(req.refresh);
   const settled = await settleBackend(ctx.backend, ctx.os2sync, {
     now: () => io.now(),
     unmanagedFields: env.sync.unmanagedFields,

@@ -279,4 +279,20 @@ describe("stsorg plan against the sandbox servers", () => {
     expect(await w.fkDifferences()).toEqual([]);
     expect((await w.cli(["plan", "-e", w.name, "--detailed-exitcode"])).code).toBe(0);
   }, 120_000);
+
+  it("with --refresh fk and an unreadable certificate, fails at once without reading OS2mo or OS2sync", async () => {
+    w.writeManifest((y) => y.replace("path: certs/foces.p12", "path: certs/missing.p12"));
+    try {
+      w.mo.log.clear();
+      const before = w.sync.log.entries().length;
+      const r = await w.cli(["plan", "-e", w.name, "--refresh", "fk"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/missing\.p12: the organisation certificate cannot be read/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(w.mo.log.entries()).toEqual([]);
+      expect(w.sync.log.entries().length).toBe(before);
+    } finally {
+      w.writeManifest();
+    }
+  });
 });
