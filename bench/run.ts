@@ -13,7 +13,7 @@ import type { BaselineConfig, BaselineSummary } from "./baseline.js";
 import { pickChanges } from "./lib/changes.js";
 import { manifestYaml } from "./lib/manifest.js";
 import { buildCli } from "./lib/build.js";
-import { detectMeter, runMeasured, startServer, type Measured, type Server } from "./lib/procs.js";
+import { detectMeter, processCpuMs, runMeasured, startServer, type Measured, type Server } from "./lib/procs.js";
 import { markdownTable, ratio, ratioTable, summarize, type Ratio, type Sample, type StepSummary } from "./lib/report.js";
 import { Os2moAdmin, Os2syncAdmin } from "./lib/sandboxes.js";
 
@@ -242,7 +242,9 @@ async function main(): Promise<void> {
       const label = STEP_LABELS[key] + (into === compared ? otherTag : "");
       await Promise.all([moAdmin.clearLog(), syncAdmin.clearLog()]);
       const profile = opts.profileDir && key !== "baseline" ? ["--cpu-prof", "--cpu-prof-dir", join(opts.profileDir, `${key}`)] : [];
+      const cpuBefore = [processCpuMs(mo.pid), processCpuMs(sync.pid)];
       const m = await runMeasured([...profile, ...nodeArgs], { cwd: work, env: { ...childEnv, ...extraEnv }, meter, probe, scratch: work });
+      const cpuAfter = [processCpuMs(mo.pid), processCpuMs(sync.pid)];
       const [moT, syncT] = await Promise.all([moAdmin.traffic(), syncAdmin.traffic()]);
       writeFileSync(join(logs, `run${run}-${key}.log`), `$ ${nodeArgs.join(" ")}\nexit ${m.exitCode}\n--- stdout\n${m.stdout}\n--- stderr\n${m.stderr}`);
       const sample: Sample = {
@@ -256,6 +258,9 @@ async function main(): Promise<void> {
         syncWrites: syncT.writes,
         syncObjectReads: syncT.objectReads,
       };
+      const used = (k: number) => (cpuBefore[k] !== undefined && cpuAfter[k] !== undefined ? cpuAfter[k]! - cpuBefore[k]! : undefined);
+      if (used(0) !== undefined) sample.moCpuMs = used(0);
+      if (used(1) !== undefined) sample.syncCpuMs = used(1);
       if (planFile && existsSync(planFile)) sample.changes = (JSON.parse(readFileSync(planFile, "utf8")) as { changes: unknown[] }).changes.length;
       if (!expect.includes(m.exitCode ?? -1)) {
         const msg = `run ${run}, ${label}: exit ${m.exitCode}, expected ${expect.join(" or ")} (see ${join(logs, `run${run}-${key}.log`)})`;
@@ -267,7 +272,10 @@ async function main(): Promise<void> {
       log(
         `  ${label}: ${(m.wallMs / 1000).toFixed(1)} s wall, ${((m.userMs + m.sysMs) / 1000).toFixed(1)} s CPU, ` +
           `${m.maxRssMb.toFixed(0)} MB, OS2mo ${moT.requests} req / ${moT.objects} objects, OS2sync ${syncT.requests} req (${syncT.writes} writes)` +
-          (sample.changes !== undefined ? `, ${sample.changes} changes` : ""),
+          (sample.changes !== undefined ? `, ${sample.changes} changes` : "") +
+          (sample.moCpuMs !== undefined && sample.syncCpuMs !== undefined
+            ? `; sandbox CPU ${(sample.moCpuMs / 1000).toFixed(1)} s OS2mo, ${(sample.syncCpuMs / 1000).toFixed(1)} s OS2sync`
+            : ""),
       );
       return m;
     }

@@ -11,6 +11,10 @@ export interface Sample {
   syncRequests: number;
   syncWrites: number;
   syncObjectReads: number;
+  /** CPU time the sandbox OS2sync process spent during the step (Linux /proc; absent elsewhere). */
+  syncCpuMs?: number;
+  /** The same for the sandbox OS2mo process. */
+  moCpuMs?: number;
   /** Changes in the plan (steps that save one). */
   changes?: number;
 }
@@ -30,6 +34,9 @@ export interface StepSummary {
   syncRequests: Spread;
   syncWrites: Spread;
   syncObjectReads: Spread;
+  /** The sandbox OS2sync process's CPU time as a share of the step's wall time (1 = one core busy throughout). */
+  syncCpuShare: Spread;
+  moCpuShare: Spread;
   changes: Spread;
   exitCodes: (number | null)[];
 }
@@ -49,6 +56,8 @@ export function summarize(label: string, samples: Sample[]): StepSummary {
     syncRequests: pick((s) => s.syncRequests),
     syncWrites: pick((s) => s.syncWrites),
     syncObjectReads: pick((s) => s.syncObjectReads),
+    syncCpuShare: spread(samples.filter((s) => s.syncCpuMs !== undefined).map((s) => s.syncCpuMs! / s.wallMs)),
+    moCpuShare: spread(samples.filter((s) => s.moCpuMs !== undefined).map((s) => s.moCpuMs! / s.wallMs)),
     changes: spread(samples.filter((s) => s.changes !== undefined).map((s) => s.changes!)),
     exitCodes: samples.map((s) => s.exitCode),
   };
@@ -66,7 +75,9 @@ export function markdownTable(steps: StepSummary[]): string {
     "OS2sync req",
     "of which writes",
     "plan changes",
+    "sandbox CPU/wall: OS2mo, OS2sync",
   ];
+  const pct = (x: Spread) => (Number.isNaN(x.median) ? "–" : `${(x.median * 100).toFixed(0)} %`);
   const rows = steps.map((s) => [
     s.label,
     formatSpread(s.wallS, 2),
@@ -78,6 +89,7 @@ export function markdownTable(steps: StepSummary[]): string {
     formatSpread(s.syncRequests, 0),
     formatSpread(s.syncWrites, 0),
     formatSpread(s.changes, 0),
+    `${pct(s.moCpuShare)}, ${pct(s.syncCpuShare)}`,
   ]);
   return [head, head.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
 }
