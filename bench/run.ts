@@ -303,6 +303,14 @@ async function main(): Promise<void> {
       rmSync(join(work, "state"), { recursive: true, force: true });
       const firstPlan = join(work, `first-plan-${run}.json`);
       await planStep(run, "firstPlan", ["plan", "--refresh", "hierarchy", "--summary", "--detailed-exitcode"], [2], firstPlan);
+      if (other) {
+        // The comparison build's first apply of its own first plan, then back to an empty FK and no state
+        // (what both first plans were made against) for the main build's first apply.
+        const theirPlan = firstPlan.replace(/\.json$/, "-compare.json");
+        await step(run, "firstApply", [other.bin, "apply", theirPlan, "--auto-approve", "--parallelism", "8", "--summary", "-e", "bench"], [0], {}, undefined, compared);
+        await syncAdmin.resetToRoot({ uuid: ROOT_UNIT, name: fixture.municipality.name });
+        rmSync(join(work, "state"), { recursive: true, force: true });
+      }
       await step(run, "firstApply", stsorg("apply", firstPlan, "--auto-approve", "--parallelism", "8", "--summary"), [0]);
       // Everything accepted lands in FK before the next read, as it would after OS2sync's scheduler ran.
       await syncAdmin.flush();
