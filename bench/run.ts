@@ -349,6 +349,7 @@ async function main(): Promise<void> {
       if (run === opts.runs) process.stdout.write(text);
     }
 
+    let resultFile: string | undefined;
     /** Summarises the runs so far, writes the result file and returns the printed report. */
     async function report(runsDone: number): Promise<string> {
       const loadAfter = uptime();
@@ -411,7 +412,12 @@ async function main(): Promise<void> {
         notes,
       };
       mkdirSync(opts.resultsDir, { recursive: true });
-      const resultFile = join(opts.resultsDir, `${date}${opts.quick ? "-quick" : ""}.json`);
+      // One file per benchmark, rewritten after each run; an earlier benchmark's file of the same day is kept.
+      if (resultFile === undefined) {
+        const base = join(opts.resultsDir, `${date}${opts.quick ? "-quick" : ""}`);
+        resultFile = `${base}.json`;
+        for (let n = 2; existsSync(resultFile); n++) resultFile = `${base}-${n}.json`;
+      }
       writeFileSync(resultFile, JSON.stringify(result, null, 2) + "\n");
 
       const out: string[] = [];
