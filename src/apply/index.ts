@@ -5,7 +5,7 @@
  */
 export { applyPlan, type ApplyDeps } from "./execute.js";
 export { checkPlanApplicable, checkPlanState, DEFAULT_MAX_PLAN_AGE_MS, type PlanCheckContext } from "./check.js";
-export { settlePending, settleBackend, formatSettleReport, type SettleOutcome, type SettleReport, type SettleOptions } from "./settle.js";
+export { settlePending, settleBackend, readSettled, formatSettleReport, type SettleOutcome, type SettleReport, type SettleOptions } from "./settle.js";
 export { confirmWrites, confirmAndRecord, markConfirmed, recordUnconfirmed, type ConfirmOptions, type ConfirmResult } from "./confirm.js";
 export { attributesMatch, differingFields, displayName, type CompareOptions } from "./compare.js";
 export { dependencies, checkAcyclic } from "./graph.js";

@@ -125,12 +125,25 @@ export async function settleBackend(
   reader: FkReader,
   opts: SettleOptions & { lockId?: string } = {},
 ): Promise<SettleReport | null> {
+  return (await readSettled(backend, reader, opts)).report;
+}
+
+/**
+ * The state with any interrupted run's writes settled first (see settleBackend), read once: a large
+ * state takes a second or more to read and check, so a plan does not read it twice when nothing was
+ * pending. After a settle the state is read back as stored.
+ */
+export async function readSettled(
+  backend: StateBackend,
+  reader: FkReader,
+  opts: SettleOptions & { lockId?: string } = {},
+): Promise<{ state: StateFile | null; report: SettleReport | null }> {
   const state = await backend.read();
-  if (state === null || state.pending.length === 0) return null;
+  if (state === null || state.pending.length === 0) return { state, report: null };
   const report = await settlePending(state, reader, opts);
   const expected = { lineage: state.lineage, serial: state.serial, ...(opts.lockId !== undefined ? { lockId: opts.lockId } : {}) };
   await backend.write(report.state, expected);
-  return report;
+  return { state: await backend.read(), report };
 }
 
 /** `Settled 3 writes left by an interrupted run: 2 applied, 1 not applied.` */

@@ -1,4 +1,4 @@
-import { formatSettleReport, settleBackend, type SettleReport } from "../apply/index.js";
+import { formatSettleReport, readSettled, type SettleReport } from "../apply/index.js";
 import { UsageError } from "../errors/index.js";
 import { parseAddress, type DesiredState, type Plan, type RefreshMode, type ResourceAddress } from "../model/index.js";
 import { computePlan } from "../plan/index.js";
@@ -45,14 +45,13 @@ export async function makePlan(ctx: CommandContext, io: CliIo, req: PlanRequest)
   const { env } = ctx;
   // What the refresh needs (e.g. the certificate for --refresh fk) is checked before anything is read.
   await ctx.prepareRefresh(req.refresh);
-  const settled = await settleBackend(ctx.backend, ctx.os2sync, {
+  const { state, report: settled } = await readSettled(ctx.backend, ctx.os2sync, {
     now: () => io.now(),
     unmanagedFields: env.sync.unmanagedFields,
     ...(ctx.cprHashKey !== null ? { cprHashKey: ctx.cprHashKey } : {}),
     ...(req.lockId !== undefined ? { lockId: req.lockId } : {}),
   });
   if (settled) io.stderr.write(formatSettleReport(settled) + "\n");
-  const state = await ctx.backend.read();
   const { desired, actual, moStats } = await readBothSides(ctx, req.refresh, state);
   const computed = computePlan({
     desired,
