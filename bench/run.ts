@@ -224,6 +224,8 @@ async function main(): Promise<void> {
     };
 
     const samples = new Map<StepKey, Sample[]>();
+    /** Where this benchmark's results go (chosen at the first report, see report()). */
+    let resultFile: string | undefined;
     /** The same steps by the comparison build (plan steps only: they leave FK and the state as they were). */
     const compared = new Map<StepKey, Sample[]>();
     let fkAvailable: boolean | null = null;
@@ -349,7 +351,6 @@ async function main(): Promise<void> {
       if (run === opts.runs) process.stdout.write(text);
     }
 
-    let resultFile: string | undefined;
     /** Summarises the runs so far, writes the result file and returns the printed report. */
     async function report(runsDone: number): Promise<string> {
       const loadAfter = uptime();
