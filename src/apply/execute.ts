@@ -276,28 +276,29 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
     return { payload: { ...after, Person: { ...after.Person, Cpr: clear } } };
   };
 
+  /** FK's content before a write that depends on it; a failed read fails the change, nothing sent. */
+  const readBefore = async (c: Change, doing: string): Promise<{ current: Attributes | undefined } | { failure: Outcome }> => {
+    try {
+      return { current: await readBack(c, deps.writer) };
+    } catch (e) {
+      return { failure: { kind: "failed", message: `read-back before ${doing} failed: ${errorMessage(e)}`, permanent: isPermanentFailure(e), outcomeUnknown: false } };
+    }
+  };
+
   const execute = async (i: number): Promise<Outcome> => {
     const c = changes[i]!;
     if (c.action === "adopt") {
-      let current: Attributes | undefined;
-      try {
-        current = await readBack(c, deps.writer);
-      } catch (e) {
-        return { kind: "failed", message: `read-back before adopting failed: ${errorMessage(e)}`, permanent: isPermanentFailure(e), outcomeUnknown: false };
-      }
-      if (landed(c, current)) return { kind: "ok", confirmed: true, wrote: false };
+      const read = await readBefore(c, "adopting");
+      if ("failure" in read) return read.failure;
+      if (landed(c, read.current)) return { kind: "ok", confirmed: true, wrote: false };
       progress.note(`${c.address} (${c.name}): FK differs in fields the refresh did not read (${(c.unobserved ?? []).join(", ")}); writing it.`);
     }
     if (c.action === "delete") {
       // A delete is read back first: an object FK no longer has (deleted outside stsorg) is only let go of
       // in state, with no DELETE sent for it.
-      let current: Attributes | undefined;
-      try {
-        current = await readBack(c, deps.writer);
-      } catch (e) {
-        return { kind: "failed", message: `read-back before deleting failed: ${errorMessage(e)}`, permanent: isPermanentFailure(e), outcomeUnknown: false };
-      }
-      if (current === undefined) return { kind: "ok", confirmed: true, wrote: false };
+      const read = await readBefore(c, "deleting");
+      if ("failure" in read) return read.failure;
+      if (read.current === undefined) return { kind: "ok", confirmed: true, wrote: false };
     }
     let payload: Attributes | undefined;
     if (c.action !== "delete") {

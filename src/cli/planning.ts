@@ -1,6 +1,6 @@
 import { formatSettleReport, readSettled, type SettleReport } from "../apply/index.js";
 import { UsageError } from "../errors/index.js";
-import { parseAddress, type DesiredState, type Plan, type RefreshMode, type ResourceAddress } from "../model/index.js";
+import { parseAddress, type ActualState, type DesiredState, type Plan, type RefreshMode, type ResourceAddress, type StateFile } from "../model/index.js";
 import { computePlan } from "../plan/index.js";
 import type { ReadMoStats } from "../sources/os2mo/index.js";
 import type { CommandContext } from "./context.js";
@@ -85,8 +85,8 @@ export async function makePlan(ctx: CommandContext, io: CliIo, req: PlanRequest)
 async function readBothSides(
   ctx: CommandContext,
   refresh: RefreshMode,
-  state: Awaited<ReturnType<CommandContext["backend"]["read"]>>,
-): Promise<{ desired: DesiredState; actual: Awaited<ReturnType<CommandContext["refresh"]>>; moStats: ReadMoStats }> {
+  state: StateFile | null,
+): Promise<{ desired: DesiredState; actual: ActualState; moStats: ReadMoStats }> {
   const [mo, actual] = await Promise.all([ctx.readMo(), ctx.refresh(refresh, state)]);
   return { desired: ctx.desired(mo.snapshot), actual, moStats: mo.stats };
 }

@@ -164,6 +164,8 @@ function diffKind(
     const stateRes = stateByAddress.get(address);
     const stateAttrs = stateRes ? toAttributes(kind, stateRes.attributes, cprKey) : undefined;
     const isObserved = observedPredicate(observed);
+    const pushDelete = (name: string, attrs: Attributes, reason: string) =>
+      sink.changes.push(withParent(kind, { action: "delete", address, kind, uuid, name, before: attrs, reason }));
 
     let before: Attributes | undefined;
     if (observed) {
@@ -261,32 +263,12 @@ function diffKind(
         });
         continue;
       }
-      sink.changes.push(
-        withParent(kind, {
-          action: "delete",
-          address,
-          kind,
-          uuid,
-          name,
-          before,
-          reason: stateRes ? "managed by stsorg; no longer in OS2mo" : "under the top unit (prune: all-under-top); not in OS2mo",
-        }),
-      );
+      pushDelete(name, before, stateRes ? "managed by stsorg; no longer in OS2mo" : "under the top unit (prune: all-under-top); not in OS2mo");
     } else if (!desiredReg && !observed && stateRes && stateAttrs && !protectedUnits.has(uuid)) {
       // Gone from OS2mo and already gone from FK: only state still holds it. Planned as a delete so
       // state lets go of it (apply reads it back first and sends nothing when FK has no such object);
       // otherwise the same "deleted outside stsorg" drift would be reported on every plan.
-      sink.changes.push(
-        withParent(kind, {
-          action: "delete",
-          address,
-          kind,
-          uuid,
-          name: stateRes.name,
-          before: stateAttrs,
-          reason: "no longer in OS2mo and already deleted from FK outside stsorg; removed from state",
-        }),
-      );
+      pushDelete(stateRes.name, stateAttrs, "no longer in OS2mo and already deleted from FK outside stsorg; removed from state");
     }
   }
 }

@@ -15,34 +15,45 @@ const CHECKSUM_PREFIX = "sha256:";
 
 export function stateChecksum(state: StateFile): string {
   const { checksum: _ignored, ...body } = state as StateFile & { checksum?: string };
-  // sha256 of canonicalJson(body), fed to the hash member by member and array element by element:
-  // the canonical text of a large state (and a sorted copy of it) is never built whole.
+  return checksumOf(body, (_key, element) => canonicalJson(element) ?? "null");
+}
+
+/**
+ * `sha256:` + sha256 of canonicalJson(body), fed to the hash member by member and array element by element
+ * (`element` gives an element's canonical JSON): the canonical text of a large state is never built whole.
+ */
+function checksumOf(body: object, element: (key: string, value: unknown, index: number) => string | Buffer): string {
   const fields = body as Record<string, unknown>;
   const hash = createHash("sha256");
   hash.update("{");
-  Object.keys(fields)
-    .filter((k) => fields[k] !== undefined)
-    .sort()
-    .forEach((key, n) => {
-      const value = fields[key];
-      hash.update(`${n === 0 ? "" : ","}${JSON.stringify(key)}:`);
-      if (Array.isArray(value)) {
-        hash.update("[");
-        value.forEach((element: unknown, i) => hash.update((i === 0 ? "" : ",") + (canonicalJson(element) ?? "null")));
-        hash.update("]");
-      } else {
-        hash.update(canonicalJson(value));
-      }
-    });
+  definedKeys(fields).forEach((key, n) => {
+    const value = fields[key];
+    hash.update(`${n === 0 ? "" : ","}${JSON.stringify(key)}:`);
+    if (Array.isArray(value)) {
+      hash.update("[");
+      value.forEach((v: unknown, i) => {
+        if (i > 0) hash.update(",");
+        hash.update(element(key, v, i));
+      });
+      hash.update("]");
+    } else {
+      hash.update(canonicalJson(value));
+    }
+  });
   hash.update("}");
   return CHECKSUM_PREFIX + hash.digest("hex");
+}
+
+function definedKeys(fields: Record<string, unknown>): string[] {
+  return Object.keys(fields)
+    .filter((k) => fields[k] !== undefined)
+    .sort();
 }
 
 export function encodeState(state: StateFile): string {
   return Buffer.concat(encodeStateChunks(state)).toString("utf8");
 }
 
-const COMMA = Buffer.from(",");
 const ELEMENT_SEPARATOR = Buffer.from(",\n    ");
 
 /**
@@ -53,46 +64,24 @@ const ELEMENT_SEPARATOR = Buffer.from(",\n    ");
  */
 export function encodeStateChunks(state: StateFile): Buffer[] {
   const { checksum: _ignored, ...body } = state as StateFile & { checksum?: string };
-  const fields = body as Record<string, unknown>;
-  const keys = Object.keys(fields)
-    .filter((k) => fields[k] !== undefined)
-    .sort();
-  const hash = createHash("sha256");
-  const members: Buffer[][] = [];
-  hash.update("{");
-  keys.forEach((key, n) => {
+  const pieces = body.resources.map(encodedResource);
+  const fields: Record<string, unknown> = { ...body };
+  fields.checksum = checksumOf(body, (key, element, i) => (key === "resources" ? pieces[i]!.compact : (canonicalJson(element) ?? "null")));
+  const chunks: Buffer[] = [Buffer.from("{\n")];
+  definedKeys(fields).forEach((key, n) => {
     const value = fields[key];
     const name = JSON.stringify(key);
-    hash.update(`${n === 0 ? "" : ","}${name}:`);
-    if (key === "resources" && Array.isArray(value) && value.length > 0) {
-      const pieces = (value as StateResource[]).map(encodedResource);
-      const out: Buffer[] = [Buffer.from(`  ${name}: [\n    `)];
-      hash.update("[");
+    if (n > 0) chunks.push(Buffer.from(",\n"));
+    if (key === "resources" && pieces.length > 0) {
+      chunks.push(Buffer.from(`  ${name}: [\n    `));
       pieces.forEach((p, i) => {
-        if (i > 0) {
-          hash.update(COMMA);
-          out.push(ELEMENT_SEPARATOR);
-        }
-        hash.update(p.compact);
-        out.push(p.pretty);
+        if (i > 0) chunks.push(ELEMENT_SEPARATOR);
+        chunks.push(p.pretty);
       });
-      hash.update("]");
-      out.push(Buffer.from("\n  ]"));
-      members.push(out);
+      chunks.push(Buffer.from("\n  ]"));
     } else {
-      const sorted = sortedCopy(value);
-      hash.update(JSON.stringify(sorted));
-      members.push([Buffer.from(`  ${name}: ${indentTail(JSON.stringify(sorted, null, 2), "  ")}`)]);
+      chunks.push(Buffer.from(`  ${name}: ${indentTail(JSON.stringify(sortedCopy(value), null, 2), "  ")}`));
     }
-  });
-  hash.update("}");
-  const checksum = CHECKSUM_PREFIX + hash.digest("hex");
-  const at = keys.findIndex((k) => k > "checksum");
-  members.splice(at === -1 ? members.length : at, 0, [Buffer.from(`  "checksum": ${JSON.stringify(checksum)}`)]);
-  const chunks: Buffer[] = [Buffer.from("{\n")];
-  members.forEach((m, i) => {
-    if (i > 0) chunks.push(Buffer.from(",\n"));
-    for (const b of m) chunks.push(b);
   });
   chunks.push(Buffer.from("\n}\n"));
   return chunks;

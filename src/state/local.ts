@@ -202,7 +202,7 @@ export class LocalStateBackend implements StateBackend {
   /** Lock files are written whole to a temp file first, so a reader never sees half a lock. */
   private async writeLock(info: LockInfo, mode: "create" | "replace"): Promise<void> {
     const tmp = `${this.lockPath}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-    await writeDurable(tmp, JSON.stringify(info, null, 2) + "\n");
+    await writeDurable(tmp, [Buffer.from(JSON.stringify(info, null, 2) + "\n")]);
     try {
       if (mode === "create") {
         await link(tmp, this.lockPath);
@@ -255,11 +255,10 @@ export class LocalStateBackend implements StateBackend {
   }
 }
 
-async function writeDurable(path: string, content: readonly Buffer[] | string): Promise<void> {
+async function writeDurable(path: string, chunks: readonly Buffer[]): Promise<void> {
   const fh = await open(path, "wx", 0o600);
   try {
-    if (typeof content === "string") await fh.writeFile(content, "utf8");
-    else await writeChunks(fh, content);
+    await writeChunks(fh, chunks);
     await fh.sync();
   } finally {
     await fh.close();
