@@ -162,10 +162,59 @@ function matchingSet(ctx: ExecContext, kind: CollectionName, f: Filter): Set<str
   return s;
 }
 
-/** Uuids to test, in keyset order; a `uuids` filter is applied here (a set lookup, not a scan). */
+/**
+ * Reference filters that narrow a collection through the store's reverse index: filter key, the
+ * referenced collection, and the object's field holding the reference.
+ */
+const INDEXED_REFERENCES: Partial<Record<CollectionName, readonly (readonly [string, CollectionName, string])[]>> = {
+  engagements: [
+    ["employee", "persons", "person"],
+    ["org_unit", "orgUnits", "org_unit"],
+  ],
+  addresses: [
+    ["employee", "persons", "person"],
+    ["org_unit", "orgUnits", "org_unit"],
+    ["engagement", "engagements", "engagement"],
+    ["ituser", "itUsers", "ituser"],
+  ],
+  itUsers: [
+    ["employee", "persons", "person"],
+    ["org_unit", "orgUnits", "org_unit"],
+    ["engagement", "engagements", "engagement"],
+  ],
+  managers: [
+    ["employee", "persons", "person"],
+    ["org_unit", "orgUnits", "org_unit"],
+  ],
+  kles: [["org_unit", "orgUnits", "org_unit"]],
+};
+
+/**
+ * The objects referring to a member of the smallest referenced set among the filter's reference
+ * filters, or null when the filter has none. A superset of the matches: `matches` still tests each.
+ */
+function referencedCandidates(ctx: ExecContext, kind: CollectionName, f: Filter): string[] | null {
+  let best: { set: Set<string>; field: string } | null = null;
+  for (const [key, refKind, field] of INDEXED_REFERENCES[kind] ?? []) {
+    const sub = f[key];
+    if (!isFilter(sub)) continue;
+    const set = matchingSet(ctx, refKind, sub);
+    if (best === null || set.size < best.set.size) best = { set, field };
+  }
+  if (best === null) return null;
+  const out: string[] = [];
+  // An object holds one value per field, so the lists are disjoint.
+  for (const v of best.set) for (const u of ctx.store.referrers(kind, best.field, v)) out.push(u);
+  return out.sort();
+}
+
+/**
+ * Uuids to test, in keyset order; a `uuids` filter is applied here (a set lookup, not a scan), and a
+ * reference filter through the store's reverse index.
+ */
 function candidates(ctx: ExecContext, kind: CollectionName, f: Filter, universe?: string[]): string[] {
   const uuids = list(f.uuids);
-  if (!uuids) return universe ?? ctx.store.sortedUuids(kind);
+  if (!uuids) return universe ?? referencedCandidates(ctx, kind, f) ?? ctx.store.sortedUuids(kind);
   const wanted = new Set(uuids.map((u) => u.toLowerCase()));
   if (universe) return universe.filter((u) => wanted.has(u));
   return [...wanted].filter((u) => ctx.store.get(kind, u) !== undefined).sort();

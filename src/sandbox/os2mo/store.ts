@@ -59,6 +59,9 @@ export class MoStore {
   readonly municipality: { name: string; cvr: string };
   private readonly maps: { [K in CollectionName]: Map<string, Collections[K]> };
   private readonly sortedCache = new Map<CollectionName, string[]>();
+  /** Reverse indexes `kind.field -> value -> uuids` (ascending), valid for `refIndexVersion`. */
+  private readonly refIndex = new Map<string, Map<string, string[]>>();
+  private refIndexVersion = -1;
   private versionCounter = 0;
 
   constructor(fixture: MoFixture) {
@@ -96,6 +99,33 @@ export class MoStore {
       this.sortedCache.set(kind, s);
     }
     return s;
+  }
+
+  /**
+   * The uuids of `kind` objects whose `field` (a reference such as `person` or `org_unit`) is `value`,
+   * in ascending order. What a database index on the reference column gives OS2mo: a filter such as
+   * `addresses(filter: {employee: {uuids: [...]}})` is answered without testing every address.
+   */
+  referrers(kind: CollectionName, field: string, value: string): readonly string[] {
+    if (this.refIndexVersion !== this.versionCounter) {
+      this.refIndex.clear();
+      this.refIndexVersion = this.versionCounter;
+    }
+    const key = `${kind}.${field}`;
+    let index = this.refIndex.get(key);
+    if (!index) {
+      index = new Map();
+      const m: ReadonlyMap<string, object> = this.maps[kind];
+      for (const uuid of this.sortedUuids(kind)) {
+        const v = (m.get(uuid) as Record<string, unknown> | undefined)?.[field];
+        if (typeof v !== "string") continue;
+        const l = index.get(v);
+        if (l) l.push(uuid);
+        else index.set(v, [uuid]);
+      }
+      this.refIndex.set(key, index);
+    }
+    return index.get(value) ?? [];
   }
 
   all<K extends CollectionName>(kind: K): Collections[K][] {

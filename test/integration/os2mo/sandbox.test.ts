@@ -135,6 +135,28 @@ describe("OS2mo sandbox: GraphQL v25", () => {
     expect((tree.body.data as EngagementPage).engagements.objects.map((o) => o.uuid)).toEqual([E(1), E(2), E(3), E(9)]);
   });
 
+  it("answers reference filters from data changed after an earlier answer", async () => {
+    sandbox = await startTiny();
+    const byUnit = async (unit: string) =>
+      ((await gql(sandbox as Os2moSandbox, ENGAGEMENTS, { filter: { org_unit: { uuids: [unit] } } })).body.data as EngagementPage).engagements.objects.map((o) => o.uuid);
+    const from = sandbox.data.get("engagements", E(1))?.org_unit as string;
+    expect(await byUnit(from)).toContain(E(1));
+    const before = await byUnit(U(4));
+    expect(before).not.toContain(E(1));
+    sandbox.mutate.moveEngagement(E(1), U(4));
+    expect(await byUnit(U(4))).toEqual([...before, E(1)].sort());
+    expect(await byUnit(from)).not.toContain(E(1));
+    const added = sandbox.mutate.addEngagement({ person: P(1), org_unit: U(4) });
+    expect(await byUnit(U(4))).toContain(added.uuid);
+    const byPerson = await gql(sandbox, ENGAGEMENTS, { filter: { employee: { uuids: [P(1)] }, org_unit: { uuids: [U(4)] } } });
+    const both = sandbox.data
+      .all("engagements")
+      .filter((e) => e.person === P(1) && e.org_unit === U(4))
+      .map((e) => e.uuid);
+    expect(both).toEqual(expect.arrayContaining([E(1), added.uuid]));
+    expect((byPerson.body.data as EngagementPage).engagements.objects.map((o) => o.uuid)).toEqual(both);
+  });
+
   it("serves only v25", async () => {
     sandbox = await startTiny();
     const res = await fetch(`${sandbox.url}/graphql/v22`, { method: "POST", body: "{}" });
