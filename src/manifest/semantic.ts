@@ -22,9 +22,14 @@ function str(v: unknown): string | undefined {
 
 const DAY_MS = 86_400_000;
 
-/** The UTC calendar day of `now`, as agreements' dates are plain days. */
+const COPENHAGEN_DAY = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Copenhagen", year: "numeric", month: "2-digit", day: "2-digit" });
+
+/**
+ * The Danish calendar day of `now`: agreements' and certificates' dates are plain Danish days, so an
+ * agreement valid from 6 December is in force from midnight in Copenhagen (23:00 UTC the day before).
+ */
 export function dayOf(now: Date): string {
-  return now.toISOString().slice(0, 10);
+  return COPENHAGEN_DAY.format(now);
 }
 
 function daysBetween(fromDay: string, toDay: string): number {

@@ -272,6 +272,14 @@ describe("validate reports each problem with its position and exit code", () => 
     expect(r.err).toBe("");
   });
 
+  it("counts days in Copenhagen: an agreement in force from today's Danish date is valid before UTC midnight", async () => {
+    const text = change(F, 'validFrom: "2019-09-05"', 'validFrom: "2026-12-06"');
+    // 23:30 UTC on 5 December is 00:30 on 6 December in Copenhagen.
+    expect((await validateText(text, { now: new Date("2026-12-05T23:30:00Z") })).diagnostics).toEqual([]);
+    const early = await validateText(text, { now: new Date("2026-12-05T22:30:00Z") });
+    expect(early.diagnostics.map((d) => d.message)).toEqual(["the service agreement is valid from 2026-12-06, which is in the future (today is 2026-12-05)"]);
+  });
+
   it("accepts the unchanged fixture", async () => {
     const r = await validateText(F);
     expect(r.diagnostics).toEqual([]);
