@@ -26,6 +26,8 @@ interface Options {
   keep: boolean;
   profileDir: string | null;
   hierarchyDelayMs: number;
+  /** How long the sandbox OS2sync waits before answering each request of the first apply (step 2). */
+  os2syncLatencyMs: number;
   resultsDir: string;
   /** Git revision to build the CLI from, or "worktree". */
   rev: string;
@@ -39,7 +41,7 @@ function usage(): never {
   process.stderr.write(
     "usage: npm run bench -- [--quick] [--runs N] [--baseline-runs N] [--no-baseline] [--size small|medium|large]\n" +
       "                        [--seed N] [--rev REV | --worktree] [--compare REV] [--profile DIR]\n" +
-      "                        [--hierarchy-delay-ms MS]" +
+      "                        [--hierarchy-delay-ms MS] [--os2sync-latency-ms MS]\n" +
       "                        [--results DIR] [--keep]\n",
   );
   process.exit(2);
@@ -55,6 +57,7 @@ function parseOptions(argv: string[], root: string): Options {
     keep: false,
     profileDir: null,
     hierarchyDelayMs: 0,
+    os2syncLatencyMs: 0,
     resultsDir: join(root, "bench", "results"),
     rev: "HEAD",
     baselineRuns: -1,
@@ -86,6 +89,7 @@ function parseOptions(argv: string[], root: string): Options {
     else if (a === "--keep") o.keep = true;
     else if (a === "--profile") o.profileDir = resolve(value());
     else if (a === "--hierarchy-delay-ms") o.hierarchyDelayMs = int(0);
+    else if (a === "--os2sync-latency-ms") o.os2syncLatencyMs = int(0);
     else if (a === "--results") o.resultsDir = resolve(value());
     else usage();
   }
@@ -230,6 +234,9 @@ async function main(): Promise<void> {
     const compared = new Map<StepKey, Sample[]>();
     let fkAvailable: boolean | null = null;
     const notes: string[] = [];
+    if (opts.os2syncLatencyMs > 0) {
+      notes.push(`step 2: the sandbox OS2sync waited ${opts.os2syncLatencyMs} ms before handling each request (--os2sync-latency-ms); every other step, none`);
+    }
 
     /** Runs one step as a child process with clean request logs, and records it. */
     async function step(
@@ -309,11 +316,15 @@ async function main(): Promise<void> {
         // The comparison build's first apply of its own first plan, then back to an empty FK and no state
         // (what both first plans were made against) for the main build's first apply.
         const theirPlan = firstPlan.replace(/\.json$/, "-compare.json");
+        await syncAdmin.setLatency(opts.os2syncLatencyMs);
         await step(run, "firstApply", [other.bin, "apply", theirPlan, "--auto-approve", "--parallelism", "8", "--summary", "-e", "bench"], [0], {}, undefined, compared);
         await syncAdmin.resetToRoot({ uuid: ROOT_UNIT, name: fixture.municipality.name });
         rmSync(join(work, "state"), { recursive: true, force: true });
       }
+      // A reset clears the sandbox's faults, so the latency is set again for this apply and only for it.
+      await syncAdmin.setLatency(opts.os2syncLatencyMs);
       await step(run, "firstApply", stsorg("apply", firstPlan, "--auto-approve", "--parallelism", "8", "--summary"), [0]);
+      await syncAdmin.setLatency(0);
       // Everything accepted lands in FK before the next read, as it would after OS2sync's scheduler ran.
       await syncAdmin.flush();
       await planStep(run, "planNone", ["plan", "--refresh", "none", "--summary", "--detailed-exitcode"], [0]);
@@ -385,12 +396,13 @@ async function main(): Promise<void> {
         ...planKeys.flatMap((k) => byKey(k).filter((s) => s.moRequests > 0).map((s) => s.moObjects / s.moRequests)),
       );
       const noChangeWrites = Math.max(...(["planNone", "planHierarchy", "planFull", "planFk", "applyNoChange"] as StepKey[]).flatMap((k) => byKey(k).map((s) => s.syncWrites)));
+      const latencyNote = opts.os2syncLatencyMs > 0 ? `; OS2sync answering each request after ${opts.os2syncLatencyMs} ms` : "";
       const targets = [
         { target: "no-change plan --refresh hierarchy: wall ≤ 15 s (median)", value: `${hier?.wallS.median.toFixed(2)} s`, met: (hier?.wallS.median ?? Infinity) <= 15 },
         { target: "no-change plan --refresh hierarchy: peak RSS ≤ 400 MB (median)", value: `${hier?.rssMb.median.toFixed(0)} MB`, met: (hier?.rssMb.median ?? Infinity) <= 400 },
         { target: "OS2mo requests for a plan ≤ 1 per 500 objects read (worst plan run)", value: `1 per ${worstPerRequest.toFixed(0)}`, met: worstPerRequest >= 500 },
         { target: "writes in a no-change run = 0 (every no-change plan and apply run)", value: String(noChangeWrites), met: noChangeWrites === 0 },
-        { target: "first apply: CLI CPU ≤ 20 % of wall (median)", value: `${((apply?.cpuShare.median ?? NaN) * 100).toFixed(0)} %`, met: (apply?.cpuShare.median ?? Infinity) <= 0.2 },
+        { target: `first apply: CLI CPU ≤ 20 % of wall (median${latencyNote})`, value: `${((apply?.cpuShare.median ?? NaN) * 100).toFixed(0)} %`, met: (apply?.cpuShare.median ?? Infinity) <= 0.2 },
       ];
 
       const date = new Date().toISOString().slice(0, 10);

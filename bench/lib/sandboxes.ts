@@ -95,6 +95,14 @@ export class Os2syncAdmin {
     await call(`${this.origin}/_sandbox/flush`, { method: "POST" });
   }
 
+  /**
+   * Makes OS2sync wait `ms` before handling each request (its standing latency fault; 0 clears it), to
+   * measure the CLI against an OS2sync that takes time to answer, as one writing to a database does.
+   */
+  async setLatency(ms: number): Promise<void> {
+    await call(`${this.origin}/_sandbox/faults`, json("PUT", ms > 0 ? { latencyMs: ms } : {}));
+  }
+
   /** An empty FK holding only the municipality's root unit, as KOMBIT hands it over. */
   async resetToRoot(root: { uuid: string; name: string }): Promise<void> {
     await call(`${this.origin}/_sandbox/reset`, { method: "POST" });
