@@ -29,8 +29,9 @@ export interface CommandContext {
   embedded?: EmbeddedSandbox;
   /** The date OS2mo is read at (Copenhagen). */
   today: string;
-  readMo(): Promise<{ snapshot: MoSnapshot; stats: ReadMoStats }>;
-  refresh(mode: RefreshMode, state: StateFile | null): Promise<ActualState>;
+  /** `signal` stops a read that is no longer wanted (the other side of a plan failed). */
+  readMo(signal?: AbortSignal): Promise<{ snapshot: MoSnapshot; stats: ReadMoStats }>;
+  refresh(mode: RefreshMode, state: StateFile | null, signal?: AbortSignal): Promise<ActualState>;
   /**
    * Checks what a refresh needs before anything is read (for `fk`: the certificate and the FK endpoints),
    * so a plan that cannot refresh fails at once instead of after reading all of OS2mo.
@@ -86,16 +87,16 @@ export async function openContext(nameOrPath: string, io: CliIo, opts: { needsOs
       cprHashKey,
       embedded,
       today,
-      async readMo() {
+      async readMo(signal) {
         if (moSecret === undefined) {
           moSecret = embedded ? embedded.os2mo.clientSecret : await resolveSecret(env.os2mo.auth.clientSecret, secretOpts);
         }
         return readMoSnapshot(
           { ...env.os2mo, clientSecret: moSecret },
-          { topUnitUuid: env.sync.topUnitUuid, today, progress: io.stderr.isTTY ? io.stderr : undefined },
+          { topUnitUuid: env.sync.topUnitUuid, today, progress: io.stderr.isTTY ? io.stderr : undefined, ...(signal ? { signal } : {}) },
         );
       },
-      async refresh(mode, state) {
+      async refresh(mode, state, signal) {
         const key = cprHashKey;
         if (mode === "fk") {
           const config = await fkOptions();
@@ -105,6 +106,7 @@ export async function openContext(nameOrPath: string, io: CliIo, opts: { needsOs
             now: () => io.now(),
             progress: io.stderr,
             syncCpr: env.sync.syncCpr,
+            ...(signal ? { signal } : {}),
             ...(key !== null ? { hashCpr: (cpr: string) => hashCpr(cpr, key) } : {}),
           });
         }
@@ -114,6 +116,7 @@ export async function openContext(nameOrPath: string, io: CliIo, opts: { needsOs
           now: () => io.now(),
           concurrency: env.os2sync.concurrency,
           progress: io.stderr,
+          ...(signal ? { signal } : {}),
           ...(key !== null ? { hashCpr: (cpr: string) => hashCpr(cpr, key) } : {}),
         });
       },

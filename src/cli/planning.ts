@@ -87,6 +87,14 @@ async function readBothSides(
   refresh: RefreshMode,
   state: StateFile | null,
 ): Promise<{ desired: DesiredState; actual: ActualState; moStats: ReadMoStats }> {
-  const [mo, actual] = await Promise.all([ctx.readMo(), ctx.refresh(refresh, state)]);
+  // When one side fails the plan has failed: the other stops instead of reading on (a hierarchy job can
+  // take minutes) and keeping the command from ending.
+  const stop = new AbortController();
+  const orStop = <T>(p: Promise<T>): Promise<T> =>
+    p.catch((e: unknown) => {
+      stop.abort(e);
+      throw e;
+    });
+  const [mo, actual] = await Promise.all([orStop(ctx.readMo(stop.signal)), orStop(ctx.refresh(refresh, state, stop.signal))]);
   return { desired: ctx.desired(mo.snapshot), actual, moStats: mo.stats };
 }

@@ -295,4 +295,19 @@ describe("stsorg plan against the sandbox servers", () => {
       w.writeManifest();
     }
   });
+
+  it("when OS2mo refuses it, ends with that error without waiting for OS2sync's hierarchy job", async () => {
+    // A real hierarchy job can take many minutes; this one would take ten.
+    w.sync.faults.set({ hierarchyDelayMs: 600_000 });
+    try {
+      const r = await w.cli(["plan", "-e", w.name], { env: { E2E_MO_SECRET: "not-the-secret" }, timeoutMs: 60_000 });
+      expect(r.signal).toBeNull();
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/OS2mo|Keycloak/);
+      expect(r.stderr).not.toMatch(/hierarchy job still running/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      w.sync.faults.set({});
+    }
+  });
 });

@@ -30,6 +30,8 @@ export class Os2moGraphqlClient {
     private readonly http: Os2moHttp,
     private readonly tokens: KeycloakTokenSource,
     private readonly clientId: string,
+    /** Aborted when the rest of the work failed (e.g. the FK read of the same plan): no new request is sent. */
+    private readonly signal?: AbortSignal,
   ) {}
 
   async query<T>(name: QueryName, variables: Record<string, unknown>): Promise<T> {
@@ -45,12 +47,13 @@ export class Os2moGraphqlClient {
     const { text, operation } = loadQuery(name);
     const what = `query ${operation}`;
     for (let attempt = 1; ; attempt++) {
+      this.signal?.throwIfAborted();
       const token = await this.tokens.get();
       const answer = await this.http.post(
         this.endpoint,
         { json: { query: text, variables, operationName: operation }, headers: { authorization: `Bearer ${token}`, accept: "application/json" } },
         what,
-        () => this.failed,
+        () => this.failed || this.signal?.aborted === true,
       );
       let body: GraphqlAnswer | undefined;
       try {

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
+import { setTimeout as delay } from "node:timers/promises";
 import got, { RequestError, type Got } from "got";
 import { ManifestError, RemoteError } from "../../errors/index.js";
 
@@ -67,6 +68,8 @@ export class Os2moHttp {
   private readonly retry: RetryPolicy;
   private readonly random: () => number;
   private readonly agents: { http: HttpAgent; https: HttpsAgent };
+  /** Aborted by close(): ends the backoff waits of requests still retrying. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly options: HttpOptions) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -144,11 +147,14 @@ export class Os2moHttp {
       const backoff = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
       // Full jitter in [backoff/2, backoff) spreads concurrent retries apart.
       const wait = Math.min(this.retry.maxDelayMs, Math.max(retryAfterMs ?? 0, backoff / 2 + (this.random() * backoff) / 2));
-      await new Promise((r) => setTimeout(r, wait));
+      // A read that has ended (another request failed for good) does not wait out the backoff.
+      await delay(wait, undefined, { signal: this.closing.signal }).catch(() => undefined);
+      if (this.closing.signal.aborted) throw new RemoteError(system, `${what} was cancelled: the OS2mo read has ended`);
     }
   }
 
   close(): void {
+    this.closing.abort();
     this.agents.http.destroy();
     this.agents.https.destroy();
   }

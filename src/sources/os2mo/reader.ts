@@ -24,6 +24,8 @@ export interface ReadMoOptions {
   retry?: Partial<RetryPolicy>;
   /** Jitter source for retry delays; injectable for tests. */
   random?: () => number;
+  /** Stops the read when aborted: no new request is sent, and the signal's reason is thrown. */
+  signal?: AbortSignal;
 }
 
 export interface ReadMoStats {
@@ -76,7 +78,7 @@ export async function readMoSnapshot(config: Os2moReadConfig, opts: ReadMoOption
     http,
   );
   const endpoint = `${config.url.replace(/\/+$/, "")}/graphql/v${config.graphqlVersion}`;
-  const client = new Os2moGraphqlClient(endpoint, http, tokens, config.auth.clientId);
+  const client = new Os2moGraphqlClient(endpoint, http, tokens, config.auth.clientId, opts.signal);
   const limiter = new Limiter(opts.concurrency ?? 4);
   const progress = new ProgressLine(opts.progress);
   const pageSize = config.pageSize;

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { RemoteError } from "../../errors/index.js";
 import { backoffDelay } from "../os2sync/index.js";
 import { SYSTEM, type FkClient, type FkGraphqlError, type ProgressStream } from "./client.js";
@@ -27,6 +28,8 @@ export interface ReadOptions {
   progress?: ProgressStream;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Stops reading when aborted: no further page is asked for, a wait ends at once, the reason is thrown. */
+  signal?: AbortSignal;
 }
 
 export interface ConnectionRead {
@@ -55,7 +58,8 @@ export async function readConnection(
   let pageSize = Math.min(FK_MAX_PAGE_SIZE, Math.max(1, opts.pageSize ?? FK_MAX_PAGE_SIZE));
   const minPageSize = Math.min(pageSize, opts.minPageSize ?? 25);
   const retries = opts.retries ?? 6;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const signal = opts.signal;
+  const sleep = opts.sleep ?? ((ms: number) => delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined));
   const random = opts.random ?? Math.random;
   let unavailable = 0;
   let restarts = 0;
@@ -66,6 +70,7 @@ export async function readConnection(
     let pages = 0;
     let failure: PageFailure | undefined;
     for (;;) {
+      signal?.throwIfAborted();
       const outcome = await client.query(operation, text, { ...variables, first: pageSize, after });
       if (outcome.kind !== "data") {
         failure = outcome;

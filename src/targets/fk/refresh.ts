@@ -53,6 +53,8 @@ export interface FkRefreshDeps {
   /** Where the fields FK's schema lacks come from. */
   state?: StateFile | null;
   read?: ReadOptions;
+  /** Stops reading when aborted (see ReadOptions.signal). */
+  signal?: AbortSignal;
 }
 
 export async function refreshFromFk(deps: FkRefreshDeps): Promise<ActualState> {
@@ -67,7 +69,7 @@ export async function refreshFromFk(deps: FkRefreshDeps): Promise<ActualState> {
 
 async function refresh(client: FkClient, deps: FkRefreshDeps): Promise<ActualState> {
   const observedAt = deps.now().toISOString();
-  const read: ReadOptions = { progress: deps.progress, ...deps.read };
+  const read: ReadOptions = { progress: deps.progress, ...(deps.signal ? { signal: deps.signal } : {}), ...deps.read };
   const started = Date.now();
   const [units, users] = await Promise.all([
     readConnection(client, "org-units", "organisationEnhedListe", { cvr: client.cvr, managerRole: [FUNCTION_TYPES.manager] }, "org units", read),

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { setTimeout as delay } from "node:timers/promises";
 import { Agent, request, type Dispatcher } from "undici";
 import { AuthError, RemoteError } from "../../errors/index.js";
 import type { Environment } from "../../manifest/types.js";
@@ -54,7 +55,8 @@ export interface Os2syncClientOptions {
   /** PEM bundle of a private CA to trust (TLS verification stays on). */
   caFile?: string;
   random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Waits `ms`, or less when `signal` is aborted. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Monotonic-ish clock in ms, for the hierarchy deadline. */
   clock?: () => number;
 }
@@ -69,6 +71,11 @@ export interface UpsertOptions {
 export interface HierarchyOptions {
   /** Sends `onlyOUs: true`: org units only, no users (faster). */
   onlyOUs?: boolean;
+  /**
+   * Gives up waiting when aborted (e.g. the OS2mo read of the same plan failed): no further polls, and
+   * the wait between polls ends at once. Throws the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /** The hierarchy job's result, in OS2sync's shapes. */
@@ -186,7 +193,7 @@ export class Os2syncClient {
       hierarchyMaxRestarts: options.hierarchyMaxRestarts ?? 3,
       progressEveryMs: options.progressEveryMs ?? 10_000,
       random: options.random ?? Math.random,
-      sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+      sleep: options.sleep ?? ((ms, signal) => delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined)),
       clock: options.clock ?? (() => Date.now()),
     };
     const ca = options.caFile !== undefined ? readFileSync(options.caFile, "utf8") : undefined;
@@ -288,6 +295,7 @@ export class Os2syncClient {
     let jobs = 0;
     let lastProgress = started;
     for (;;) {
+      opts.signal?.throwIfAborted();
       jobs++;
       const id = await this.startHierarchyJob(opts);
       this.progress(`OS2sync hierarchy job ${id} started${jobs > 1 ? ` (attempt ${jobs})` : ""}`);
@@ -296,7 +304,8 @@ export class Os2syncClient {
       while (restartReason === undefined) {
         const remaining = deadline - this.opts.clock();
         if (remaining <= 0) throw this.hierarchyTimeout(started);
-        await this.opts.sleep(Math.min(wait, remaining));
+        await this.opts.sleep(Math.min(wait, remaining), opts.signal);
+        opts.signal?.throwIfAborted();
         wait = Math.min(this.opts.hierarchyPollMaxMs, Math.ceil(wait * 1.5));
         const outcome = await this.pollHierarchy(id);
         if (outcome.kind === "result") {

@@ -45,6 +45,8 @@ export interface RefreshDeps {
    * hold them, so every mode yields the same values.
    */
   hashCpr?: (cpr: string) => string;
+  /** Stops reading when aborted (no new request is sent; the signal's reason is thrown). */
+  signal?: AbortSignal;
 }
 
 /** Fields of an org unit the hierarchy job reads from FK. */
@@ -116,11 +118,13 @@ async function refreshFull(deps: RefreshDeps): Promise<ActualState> {
     if (deps.progress && (done % step === 0 || done === total)) deps.progress.write(`Read ${done}/${total} objects from OS2sync\n`);
   };
   const units = await mapLimit(unitIds, deps.concurrency, async (uuid) => {
+    deps.signal?.throwIfAborted();
     const v = await deps.client.getOrgUnit(uuid);
     tick();
     return [uuid, v] as const;
   });
   const users = await mapLimit(userIds, deps.concurrency, async (uuid) => {
+    deps.signal?.throwIfAborted();
     const v = await deps.client.getUser(uuid);
     tick();
     return [uuid, v] as const;
@@ -143,7 +147,7 @@ function hashPersonCpr(u: UserRegistration, hash: ((cpr: string) => string) | un
 
 async function refreshHierarchy(deps: RefreshDeps): Promise<ActualState> {
   const observedAt = deps.now().toISOString();
-  const result = await deps.client.hierarchy();
+  const result = await deps.client.hierarchy(deps.signal ? { signal: deps.signal } : {});
   const { units: stateUnits, users: stateUsers } = stateAttributes(deps.state);
 
   const orgUnits: [string, Observed<OrgUnitRegistration>][] = [];

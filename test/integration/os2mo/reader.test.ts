@@ -129,6 +129,20 @@ describe("readMoSnapshot against the OS2mo sandbox", () => {
     expect(graphqlRequests(sandbox).length).toBeLessThanOrEqual(5);
   });
 
+  it("stops sending queries when its signal is aborted, and throws the signal's reason", async () => {
+    sandbox = await startTiny({ faults: { latencyMs: 50 } });
+    const stop = new AbortController();
+    const reason = new Error("the FK read failed");
+    const reading = read(sandbox, { pageSize: 2 }, { concurrency: 1, signal: stop.signal }).catch((e: unknown) => e);
+    while (graphqlRequests(sandbox).length < 2) await new Promise((r) => setTimeout(r, 5));
+    const atAbort = graphqlRequests(sandbox).length;
+    stop.abort(reason);
+    expect(await reading).toBe(reason);
+    await new Promise((r) => setTimeout(r, 200));
+    // At most the query under way when the signal came; a whole read with pages of 2 takes dozens.
+    expect(graphqlRequests(sandbox).length).toBeLessThanOrEqual(atAbort + 1);
+  });
+
   it("reports a bad client secret once, without retrying or querying OS2mo", async () => {
     sandbox = await startTiny();
     const err = await read(sandbox, { clientSecret: "wrong" }).catch((e: unknown) => e);

@@ -341,6 +341,21 @@ describe("hierarchy", () => {
     expect(sb.log.count({ path: /^\/api\/hierarchy$/ })).toBeGreaterThanOrEqual(2);
   });
 
+  it("stops waiting for the job at once when its signal is aborted, and throws the signal's reason", async () => {
+    await seed();
+    sb.faults.set({ hierarchyDelayMs: 600_000 });
+    const stop = new AbortController();
+    const reason = new Error("the OS2mo read failed");
+    const c = client({ hierarchyPollInitialMs: 3_000 });
+    const reading = c.hierarchy({ signal: stop.signal }).catch((x: unknown) => x);
+    await eventually(async () => (sb.log.count({ path: /^\/api\/hierarchy$/ }) === 1 ? true : undefined));
+    stop.abort(reason);
+    // The first poll is 3 s away: an abort that took effect only then would leave the read pending.
+    const settled = await Promise.race([reading, new Promise((r) => setTimeout(() => r("still waiting"), 1_000))]);
+    expect(settled).toBe(reason);
+    expect(sb.log.count({ path: /^\/api\/hierarchy\/[^/]+$/ })).toBe(0);
+  });
+
   it("gives up with a clear error when the job outlasts the configured limit", async () => {
     await seed();
     sb.faults.set({ hierarchyDelayMs: 5_000 });
