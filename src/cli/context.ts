@@ -1,8 +1,7 @@
 import { loadEnvironment, resolveSecret, type Environment } from "../manifest/index.js";
 import { computeDesiredState } from "../mapping/index.js";
-import { cprKeyId, hashCpr, type ActualState, type DesiredState, type MoSnapshot, type RefreshMode, type StateFile } from "../model/index.js";
+import { copenhagenDate, cprKeyId, hashCpr, type ActualState, type DesiredState, type MoSnapshot, type RefreshMode, type StateFile } from "../model/index.js";
 import { startEmbeddedSandbox, type EmbeddedSandbox } from "../sandbox/embedded.js";
-import { copenhagenDate } from "../sandbox/os2mo/dates.js";
 import { readMoSnapshot, type ReadMoStats } from "../sources/os2mo/index.js";
 import { openBackend, type StateBackend } from "../state/index.js";
 import { createOs2syncClient, refreshActual, type Os2syncClient } from "../targets/os2sync/index.js";

@@ -1,3 +1,4 @@
+import { copenhagenDate } from "../model/index.js";
 import type { DocPath, Finding } from "./diagnostics.js";
 import { isValidCvr, KOMBIT_TEST_CVR } from "./cvr.js";
 import { hostsIn, isProductionHost, isTestHost } from "./endpoints.js";
@@ -22,14 +23,12 @@ function str(v: unknown): string | undefined {
 
 const DAY_MS = 86_400_000;
 
-const COPENHAGEN_DAY = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Copenhagen", year: "numeric", month: "2-digit", day: "2-digit" });
-
 /**
  * The Danish calendar day of `now`: agreements' and certificates' dates are plain Danish days, so an
  * agreement valid from 6 December is in force from midnight in Copenhagen (23:00 UTC the day before).
  */
 export function dayOf(now: Date): string {
-  return COPENHAGEN_DAY.format(now);
+  return copenhagenDate(now);
 }
 
 function daysBetween(fromDay: string, toDay: string): number {

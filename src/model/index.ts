@@ -6,3 +6,4 @@ export * from "./state.js";
 export * from "./plan.js";
 export * from "./canonical.js";
 export * from "./policy.js";
+export * from "./days.js";

@@ -1,3 +1,5 @@
+import { copenhagenDate } from "../../model/index.js";
+
 /**
  * OS2mo thinks in Danish local dates: validities are whole days in Europe/Copenhagen, written as
  * midnight datetimes with the local offset. The sandbox keeps `yyyy-mm-dd` strings internally and
@@ -5,13 +7,9 @@
  */
 
 const ZONE = "Europe/Copenhagen";
-const dayFormat = new Intl.DateTimeFormat("en-CA", { timeZone: ZONE, year: "numeric", month: "2-digit", day: "2-digit" });
 const offsetFormat = new Intl.DateTimeFormat("en-US", { timeZone: ZONE, timeZoneName: "longOffset" });
 
-/** The Copenhagen calendar date of an instant. */
-export function copenhagenDate(instant: Date): string {
-  return dayFormat.format(instant);
-}
+export { copenhagenDate };
 
 /** `+01:00` or `+02:00`: Copenhagen's offset at local midnight of `date`. */
 function offsetAtMidnight(date: string): string {

@@ -59,9 +59,8 @@ export class MoStore {
   readonly municipality: { name: string; cvr: string };
   private readonly maps: { [K in CollectionName]: Map<string, Collections[K]> };
   private readonly sortedCache = new Map<CollectionName, string[]>();
-  /** Reverse indexes `kind.field -> value -> uuids` (ascending), valid for `refIndexVersion`. */
+  /** Reverse indexes `kind.field -> value -> uuids` (ascending), built on demand, dropped by any change. */
   private readonly refIndex = new Map<string, Map<string, string[]>>();
-  private refIndexVersion = -1;
   private versionCounter = 0;
 
   constructor(fixture: MoFixture) {
@@ -107,10 +106,6 @@ export class MoStore {
    * `addresses(filter: {employee: {uuids: [...]}})` is answered without testing every address.
    */
   referrers(kind: CollectionName, field: string, value: string): readonly string[] {
-    if (this.refIndexVersion !== this.versionCounter) {
-      this.refIndex.clear();
-      this.refIndexVersion = this.versionCounter;
-    }
     const key = `${kind}.${field}`;
     let index = this.refIndex.get(key);
     if (!index) {
@@ -182,21 +177,21 @@ export class MoStore {
     const m = this.maps[kind];
     if (!m.has(object.uuid)) this.sortedCache.delete(kind);
     m.set(object.uuid, structuredClone(object));
-    this.versionCounter++;
+    this.touch();
     return object;
   }
 
   remove(kind: CollectionName, uuid: string): void {
     if (!this.maps[kind].delete(uuid)) throw new SandboxDataError(`no ${kind} object ${uuid}`, 404);
     this.sortedCache.delete(kind);
-    this.versionCounter++;
+    this.touch();
   }
 
   /** Ends an object's validity on `to` (inclusive last day), as terminating it in OS2mo does. */
   end(kind: "orgUnits" | "engagements" | "addresses" | "itUsers" | "managers" | "kles", uuid: string, to: string): void {
     const obj = this.must(kind, uuid);
     obj.validity = { ...obj.validity, to };
-    this.versionCounter++;
+    this.touch();
   }
 
   private must<K extends CollectionName>(kind: K, uuid: string): Collections[K] {
@@ -205,8 +200,10 @@ export class MoStore {
     return obj;
   }
 
+  /** Every change ends here: answers cached for the old version, and the reverse indexes, are stale. */
   private touch(): void {
     this.versionCounter++;
+    this.refIndex.clear();
   }
 
   // ---- named mutations (what tests and the demo do to a municipality) ----

@@ -1,4 +1,5 @@
 import {
+  copenhagenDate,
   normaliseOrgUnit,
   normaliseUser,
   type OrgUnitRegistration,
@@ -128,8 +129,6 @@ export function userFromFk(node: Node, opts: { withCpr: boolean }): UserFromFk {
   return { user: normaliseUser(raw), nameWithheld, cprMissing };
 }
 
-const COPENHAGEN = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Copenhagen", year: "numeric", month: "2-digit", day: "2-digit" });
-
 /**
  * FK's DateTime as OS2sync's yyyy-MM-dd. FK keeps days as Danish midnights, which in UTC are the
  * evening before, so a time with a zone is read as a Copenhagen date. FK's open end (year 9999,
@@ -142,5 +141,5 @@ export function fkDate(v: unknown): string | undefined {
   const hasZone = /T.*(Z|[+-]\d{2}:?\d{2})$/i.test(s);
   if (!hasZone) return /^\d{4}-\d{2}-\d{2}/.test(s) ? s.slice(0, 10) : undefined;
   const t = Date.parse(s);
-  return Number.isNaN(t) ? undefined : COPENHAGEN.format(new Date(t));
+  return Number.isNaN(t) ? undefined : copenhagenDate(new Date(t));
 }

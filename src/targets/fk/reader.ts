@@ -1,6 +1,5 @@
-import { setTimeout as delay } from "node:timers/promises";
 import { RemoteError } from "../../errors/index.js";
-import { backoffDelay } from "../os2sync/index.js";
+import { backoffDelay, sleepUnlessAborted } from "../os2sync/index.js";
 import { SYSTEM, type FkClient, type FkGraphqlError, type ProgressStream } from "./client.js";
 import { loadFkQuery, type FkQueryName } from "./queries.js";
 
@@ -59,7 +58,7 @@ export async function readConnection(
   const minPageSize = Math.min(pageSize, opts.minPageSize ?? 25);
   const retries = opts.retries ?? 6;
   const signal = opts.signal;
-  const sleep = opts.sleep ?? ((ms: number) => delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined));
+  const sleep = opts.sleep ?? ((ms: number) => sleepUnlessAborted(ms, signal));
   const random = opts.random ?? Math.random;
   let unavailable = 0;
   let restarts = 0;

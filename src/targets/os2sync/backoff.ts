@@ -1,3 +1,10 @@
+import { setTimeout as delay } from "node:timers/promises";
+
+/** Waits `ms`, or until `signal` is aborted, whichever comes first; never rejects. */
+export function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
+  return delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
+}
+
 /**
  * Exponential backoff with full jitter: attempt n waits a random time in [0, min(max, base·2ⁿ)], so that
  * many clients retrying after the same failure do not arrive together.

@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { setTimeout as delay } from "node:timers/promises";
 import { Agent, request, type Dispatcher } from "undici";
 import { AuthError, RemoteError } from "../../errors/index.js";
 import type { Environment } from "../../manifest/types.js";
@@ -12,7 +11,7 @@ import {
   type OrgUnitRegistration,
   type UserRegistration,
 } from "../../model/index.js";
-import { backoffDelay, isRetryableStatus } from "./backoff.js";
+import { backoffDelay, isRetryableStatus, sleepUnlessAborted } from "./backoff.js";
 import { Semaphore } from "./semaphore.js";
 
 /**
@@ -193,7 +192,7 @@ export class Os2syncClient {
       hierarchyMaxRestarts: options.hierarchyMaxRestarts ?? 3,
       progressEveryMs: options.progressEveryMs ?? 10_000,
       random: options.random ?? Math.random,
-      sleep: options.sleep ?? ((ms, signal) => delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined)),
+      sleep: options.sleep ?? sleepUnlessAborted,
       clock: options.clock ?? (() => Date.now()),
     };
     const ca = options.caFile !== undefined ? readFileSync(options.caFile, "utf8") : undefined;

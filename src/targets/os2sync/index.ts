@@ -19,4 +19,4 @@ export {
 } from "./refresh.js";
 export type { Os2syncRefreshMode, RefreshClient, RefreshDeps } from "./refresh.js";
 export { Semaphore, mapLimit } from "./semaphore.js";
-export { backoffDelay, isRetryableStatus } from "./backoff.js";
+export { backoffDelay, isRetryableStatus, sleepUnlessAborted } from "./backoff.js";
