@@ -96,7 +96,7 @@ export function markdownTable(steps: StepSummary[]): string {
 
 export interface Ratio {
   label: string;
-  /** stsorg / baseline, per run. */
+  /** stsorg / baseline (or whatever stsorg is compared with), per run. */
   ratio: Spread;
   stsorg: Spread;
   baseline: Spread;
@@ -111,11 +111,11 @@ export function ratio(label: string, ours: number[], theirs: number[]): Ratio {
   return { label, ratio: spread(ours.map((v, i) => v / (theirs[i] ?? base.median))), stsorg: spread(ours), baseline: base };
 }
 
-export function ratioTable(title: string, ratios: Ratio[]): string {
+export function ratioTable(title: string, ratios: Ratio[], other = "baseline"): string {
   const fmt = (s: Spread) => {
     const d = Math.abs(s.median) >= 100 || s.median === 0 ? 0 : Math.abs(s.median) >= 1 ? 2 : 4;
     return formatSpread(s, d);
   };
   const rows = ratios.map((r) => `| ${r.label} | ${fmt(r.stsorg)} | ${fmt(r.baseline)} | ${fmt(r.ratio)} |`);
-  return [`| ${title} | stsorg | baseline | stsorg/baseline |`, "| --- | --- | --- | --- |", ...rows].join("\n");
+  return [`| ${title} | stsorg | ${other} | stsorg/${other} |`, "| --- | --- | --- | --- |", ...rows].join("\n");
 }
