@@ -11,7 +11,6 @@ import { TOOL_VERSION } from "./version.js";
  */
 export async function run(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   let result: Promise<number> | undefined;
-  let parseFailure: string | undefined;
   const parser = yargs(argv)
     .scriptName("stsorg")
     .usage("$0 <command> [options]\n\nKeeps STS/FK Organisation equal to OS2mo through OS2sync: plan, review, apply.")
@@ -21,11 +20,17 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     .recommendCommands()
     .wrap(Math.min(110, io.stdout.columns ?? 100))
     .exitProcess(false)
+    // Throwing stops yargs before it runs the command's handler: a mistyped option must not let an
+    // apply go ahead and then report an error.
     .fail((msg, err) => {
       if (err) throw err;
-      parseFailure = msg;
+      const typed = argv.find((a) => !a.startsWith("-"));
+      const message = /^Did you mean/.test(msg) && typed !== undefined ? `Unknown command "${typed}". ${msg}` : msg;
+      throw new UsageError(message, { hint: "Run `stsorg --help` for usage." });
     })
-    .option("no-color", { type: "boolean", describe: "Never colour output (NO_COLOR and FORCE_COLOR are respected too)" });
+    .option("no-color", { type: "boolean", describe: "Never colour output (NO_COLOR and FORCE_COLOR are respected too)" })
+    // yargs reads `--no-color` as `color: false` (boolean negation); declared so that strict mode accepts it.
+    .option("color", { type: "boolean", hidden: true });
   for (const c of commands) register(parser, c, io, (p) => (result = p));
   let helpOrVersion = "";
   try {
@@ -35,10 +40,6 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
   } catch (e) {
     io.stderr.write(formatError(e) + "\n");
     return exitCodeFor(e);
-  }
-  if (parseFailure !== undefined) {
-    io.stderr.write(formatError(new UsageError(parseFailure, { hint: "Run `stsorg --help` for usage." })) + "\n");
-    return 1;
   }
   if (helpOrVersion) io.stdout.write(helpOrVersion + "\n");
   if (!result) return 0;

@@ -36,6 +36,24 @@ describe("stsorg apply and its state", () => {
     expect(w.locked()).toBe(false);
   }, 60_000);
 
+  it("refuses a mistyped option before doing anything: no write, no state, no lock", async () => {
+    const r = await w.cli(["apply", "-e", w.name, "--auto-approve", "--wiat=30s"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Error: Unknown argument: wiat");
+    expect(r.stdout).toBe("");
+    expect(writes()).toBe(0);
+    expect(w.state()).toBeNull();
+    expect(w.locked()).toBe(false);
+  }, 60_000);
+
+  it("accepts --no-color, which every command's help lists", async () => {
+    const r = await w.cli(["plan", "-e", w.name, "--no-color", "--summary", "--refresh", "none"]);
+    expect(r.stderr).not.toContain("Unknown argument");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("to add");
+    expect(r.stdout).not.toMatch(/\u001b\[/);
+  }, 60_000);
+
   it("applies the plan, after which FK equals OS2mo and plan shows no changes", async () => {
     const desired = await w.desired();
     const r = await w.cli(["apply", "-e", w.name, "--auto-approve", "--summary", "--wait=30s"]);
