@@ -70,6 +70,15 @@ describe("promote on the shipped environments/test.yaml → prod.yaml", () => {
     for (const c of comments) expect(promoted).toContain(c + "\n");
   });
 
+  it("keeps production's own root unit: test's is mapped through prod's uuidMap", () => {
+    expect(parse(promoted).spec.sync.topUnitUuid).toBe(parse(original).spec.sync.topUnitUuid);
+    expect(parse(promoted).spec.sync.topUnitUuid).not.toBe(parse(readFileSync(join(dir, "environments/test.yaml"), "utf8")).spec.sync.topUnitUuid);
+  });
+
+  it("was current as shipped: promoting changes nothing", () => {
+    expect(promoted).toBe(original);
+  });
+
   it("is then current: --check exits 0 and prints no diff", async () => {
     const io = memoryIo({ cwd: dir });
     expect(await run(["promote", "--from", "test", "--to", "prod", "--check"], io)).toBe(0);
