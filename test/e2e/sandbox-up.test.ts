@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -79,6 +80,31 @@ describe("stsorg sandbox up", () => {
     expect(err).toContain("Sandbox servers stopped (SIGINT); FK saved to data/fk.json");
     expect(existsSync(join(project, "data", "fk.json"))).toBe(true);
     expect(existsSync(join(project, "data", "os2mo.json"))).toBe(true);
+  }, 180_000);
+
+  it("ends with exit 1, naming the port, when a port is taken (either server, alone or together)", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = String((taken.address() as AddressInfo).port);
+    try {
+      const env = { STSORG_SANDBOX_MO_SECRET: "sandbox-secret" };
+      const cases = [
+        { args: ["sandbox", "os2sync", "--port", port], flag: "--port" },
+        { args: ["sandbox", "os2mo", "--port", port, "--size", "small"], flag: "--port" },
+        { args: ["sandbox", "up", "--port-os2mo", "0", "--port-os2sync", port], flag: "--port-os2sync" },
+        { args: ["sandbox", "up", "--port-os2mo", port, "--port-os2sync", "0"], flag: "--port-os2mo" },
+      ];
+      for (const c of cases) {
+        // A server left running keeps the process alive until the test's own limit kills it.
+        const r = await stsorg(c.args, { cwd: project, env, timeoutMs: 30_000 });
+        expect(r.signal, c.args.join(" ")).toBeNull();
+        expect(r.code, c.args.join(" ")).toBe(1);
+        expect(r.stderr).toContain(`Error: port ${port} is already in use`);
+        expect(r.stderr).toContain(`Pick another with ${c.flag}`);
+      }
+    } finally {
+      taken.close();
+    }
   }, 180_000);
 });
 

@@ -413,10 +413,17 @@ export async function startOs2syncSandbox(opts: Os2syncSandboxOptions = {}): Pro
     hierarchy.expire();
   }, opts.queueIntervalMs ?? 50);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
+    });
+  } catch (e) {
+    // Not listening (e.g. the port is taken): nothing may keep the process alive.
+    clearInterval(timer);
+    hierarchy.stop();
+    throw e;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const origin = `http://${host}:${address.port}`;
