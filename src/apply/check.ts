@@ -43,7 +43,7 @@ export function checkPlanApplicable(plan: Plan, ctx: PlanCheckContext): void {
   }
   if (plan.guards.length > 0) {
     throw new PlanRefusedError(`Saved plan was refused by a safety guard: ${plan.guards.map((g) => g.message).join("; ")}`, {
-      hint: plan.guards.map((g) => g.override).filter(Boolean).join("; ") || undefined,
+      hint: `A saved plan is applied exactly as it was made. Check the plan, then plan again${overrides(plan)} and apply that plan.`,
     });
   }
 }
@@ -68,4 +68,9 @@ export function checkPlanState(plan: Plan, state: StateFile | null): void {
       { hint: "Run plan again to see the changes as they are now." },
     );
   }
+}
+
+function overrides(plan: Plan): string {
+  const given = plan.guards.map((g) => g.override).filter((o): o is string => typeof o === "string" && o !== "");
+  return given.length > 0 ? ` with ${given.join(" ")}` : "";
 }

@@ -29,6 +29,9 @@ export async function readPlanFile(path: string): Promise<Plan> {
     throw new PlanRefusedError("this is not a plan file (not JSON).", { file: path, hint: "Give the file written by `stsorg plan --out FILE`." });
   }
   const version = (data as { format_version?: unknown } | null)?.format_version;
+  if (version === undefined) {
+    throw new PlanRefusedError("this is not a plan file (it has no format_version).", { file: path, hint: "Give the file written by `stsorg plan --out FILE`." });
+  }
   if (version !== PLAN_FORMAT_VERSION) {
     throw new PlanRefusedError(`plan file has format_version ${JSON.stringify(version)}; this stsorg reads ${PLAN_FORMAT_VERSION}.`, {
       file: path,

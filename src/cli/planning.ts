@@ -25,6 +25,17 @@ export interface PlanOutcome {
 
 export const REFRESH_MODES: RefreshMode[] = ["hierarchy", "full", "none", "fk"];
 
+/** `--allow-deletes N` (null when not given): a whole number of deletes, 0 or more. */
+export function parseAllowDeletes(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    throw new UsageError("--allow-deletes must be a whole number of deletes (0 or more).", {
+      hint: "Give the number of deletes the plan's delete guard names, e.g. --allow-deletes 51.",
+    });
+  }
+  return value;
+}
+
 /** `--target` values as resource addresses; a malformed one is a usage error naming it. */
 export function parseTargets(values: unknown): ResourceAddress[] {
   const list = values === undefined ? [] : Array.isArray(values) ? values : [values];

@@ -268,6 +268,23 @@ describe("stsorg plan against the sandbox servers", () => {
     expect(applyRefused.code).toBe(1);
     expect(w.sync.store.activeUsers()).toHaveLength(desired.users.size);
 
+    // Saved, the refused plan is kept for review, and both plan and apply say that the way on is a new plan.
+    const saved = join(w.dir, "refused.plan.json");
+    const savedRefused = await w.cli(["plan", "-e", w.name, "--out", saved]);
+    expect(savedRefused.code).toBe(1);
+    expect(savedRefused.stderr).toContain(`Saved the plan to ${saved} for review. It cannot be applied: a safety guard refused it; check the plan, then plan again with --allow-deletes 5 and apply that plan.`);
+    expect(savedRefused.stderr).not.toContain("To carry it out");
+    const savedApply = await w.cli(["apply", "-e", w.name, saved, "--allow-deletes", "5"]);
+    expect(savedApply.code).toBe(1);
+    expect(savedApply.stderr).toContain("plan again with --allow-deletes 5 and apply that plan");
+    expect(w.sync.store.activeUsers()).toHaveLength(desired.users.size);
+    for (const bad of ["abc", "-1", "2.5"]) {
+      const r = await w.cli(["plan", "-e", w.name, `--allow-deletes=${bad}`]);
+      expect(r.code, bad).toBe(1);
+      expect(r.stderr, bad).toContain("--allow-deletes must be a whole number of deletes (0 or more).");
+      expect(r.stderr, bad).not.toContain("NaN");
+    }
+
     const tooFew = await w.cli(["plan", "-e", w.name, "--allow-deletes", "4"]);
     expect(tooFew.code).toBe(1);
 

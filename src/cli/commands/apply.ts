@@ -17,7 +17,7 @@ import { openContext, type CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import type { CliIo } from "../io.js";
 import { readPlanFile } from "../planfile.js";
-import { makePlan, parseTargets } from "../planning.js";
+import { makePlan, parseAllowDeletes, parseTargets } from "../planning.js";
 import { renderPlan, withNewline, type PlanFormat } from "../planview.js";
 import { TOOL_VERSION } from "../version.js";
 import { withPlanOptions, withViewOptions } from "./plan.js";
@@ -61,6 +61,7 @@ async function runApply(args: Record<string, unknown>, io: CliIo): Promise<numbe
   const parallelism = Number(args.parallelism ?? 8);
   if (!Number.isInteger(parallelism) || parallelism < 1) throw new UsageError("--parallelism must be a whole number of at least 1.");
   const planFile = typeof args.planfile === "string" ? args.planfile : undefined;
+  const allowDeletes = parseAllowDeletes(args["allow-deletes"]);
   const color = useColor(io.stdout, io.env, args.color === false || Boolean(args["no-color"]));
   // A saved plan is read and checked for shape before anything else is started.
   const saved = planFile ? await readPlanFile(planFile) : undefined;
@@ -85,7 +86,7 @@ async function runApply(args: Record<string, unknown>, io: CliIo): Promise<numbe
             refresh: args.refresh as RefreshMode,
             targets: parseTargets(args.target),
             refreshOnly: false,
-            allowDeletes: typeof args["allow-deletes"] === "number" ? args["allow-deletes"] : null,
+            allowDeletes,
             lockId: lock.ID,
           });
           plan = outcome.plan;

@@ -1,5 +1,5 @@
 import type { Argv } from "yargs";
-import type { RefreshMode } from "../../model/index.js";
+import { isApplicable, type Plan, type RefreshMode } from "../../model/index.js";
 import { planExitCode } from "../../plan/index.js";
 import { whoAmI, withLock } from "../../state/index.js";
 import { useColor } from "../color.js";
@@ -8,7 +8,7 @@ import { openContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import type { CliIo } from "../io.js";
 import { writePlanFile } from "../planfile.js";
-import { makePlan, parseTargets, REFRESH_MODES } from "../planning.js";
+import { makePlan, parseAllowDeletes, parseTargets, REFRESH_MODES } from "../planning.js";
 import { PLAN_FORMATS, renderPlan, withNewline, type PlanFormat } from "../planview.js";
 
 /** Options shared by `plan` and `apply` (which plans first when given no plan file). */
@@ -45,6 +45,7 @@ export const planCommand: Command = {
 async function runPlan(args: Record<string, unknown>, io: CliIo): Promise<number> {
   const lockTimeoutMs = parseDuration(String(args["lock-timeout"] ?? "0s"), "--lock-timeout");
   const targets = parseTargets(args.target);
+  const allowDeletes = parseAllowDeletes(args["allow-deletes"]);
   const ctx = await openContext(String(args.environment), io, { needsOs2mo: true });
   try {
     const run = (lockId?: string) =>
@@ -52,7 +53,7 @@ async function runPlan(args: Record<string, unknown>, io: CliIo): Promise<number
         refresh: args.refresh as RefreshMode,
         targets,
         refreshOnly: Boolean(args["refresh-only"]),
-        allowDeletes: typeof args["allow-deletes"] === "number" ? args["allow-deletes"] : null,
+        allowDeletes,
         ...(lockId !== undefined ? { lockId } : {}),
       });
     const outcome = args.lock === false
@@ -70,7 +71,7 @@ async function runPlan(args: Record<string, unknown>, io: CliIo): Promise<number
     io.stdout.write(withNewline(text));
     if (typeof args.out === "string") {
       await writePlanFile(args.out, plan);
-      io.stderr.write(`Saved the plan to ${args.out}. To carry it out: stsorg apply -e ${String(args.environment)} ${args.out}\n`);
+      io.stderr.write(savedPlanNote(plan, args.out, String(args.environment)));
     }
     return planExitCode(plan, Boolean(args["detailed-exitcode"]));
   } finally {
@@ -78,3 +79,13 @@ async function runPlan(args: Record<string, unknown>, io: CliIo): Promise<number
   }
 }
 
+/** What `plan --out` says about the saved file: how to apply it, or why it cannot be applied as it is. */
+function savedPlanNote(plan: Plan, file: string, environment: string): string {
+  if (isApplicable(plan)) return `Saved the plan to ${file}. To carry it out: stsorg apply -e ${environment} ${file}\n`;
+  const why = plan.options.refresh_only
+    ? "it is a refresh-only plan"
+    : plan.errors.length > 0
+      ? `it has ${plan.errors.length} error(s); fix them in OS2mo and plan again`
+      : `a safety guard refused it; check the plan, then plan again with ${plan.guards.map((g) => g.override).filter(Boolean).join(" ") || "the guard's override"} and apply that plan`;
+  return `Saved the plan to ${file} for review. It cannot be applied: ${why}.\n`;
+}

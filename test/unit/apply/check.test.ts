@@ -60,7 +60,8 @@ describe("checkPlanApplicable", () => {
       }
     })();
     expect(err?.message).toMatch(/120 deletes exceed/);
-    expect(err?.hint).toBe("--allow-deletes 120");
+    // --allow-deletes on apply cannot change a saved plan: the way on is a new plan.
+    expect(err?.hint).toBe("A saved plan is applied exactly as it was made. Check the plan, then plan again with --allow-deletes 120 and apply that plan.");
     expect(refusal(() => checkPlanApplicable({ ...plan, options: { ...plan.options, refresh_only: true } }, ctx))).toMatch(/refresh-only/);
   });
 });
