@@ -139,10 +139,8 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
     wake = undefined;
     w?.();
   };
-  const onAbort = () => {
-    progress.note("Interrupt received: no new writes are started; waiting for the writes in flight to finish.");
-    notify();
-  };
+  // The caller says why it stopped (a signal, a lost lock); here it only wakes the loop.
+  const onAbort = () => notify();
   signal?.addEventListener("abort", onAbort, { once: true });
   const stopped = () => signal?.aborted === true || fatal !== undefined;
 
@@ -426,7 +424,8 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
     interrupted: signal?.aborted === true,
     serial: ws.serial,
     stateWrites: ws.writes,
-    summaryLine: () => summaryLine(result),
+    summaryLine: () =>
+      summaryLine(result, { interrupted: signal?.aborted === true, failed: failures.length, skipped: skipped.length, notStarted: notStarted.length }),
   };
 }
 

@@ -50,13 +50,32 @@ export interface ApplyResult extends ApplyCounts {
   serial: number | null;
   /** Number of state writes the run made. */
   stateWrites: number;
-  /** `Apply complete! Resources: X added, Y changed, Z destroyed.` (with `, N adopted` when any). */
+  /**
+   * `Apply complete! Resources: X added, Y changed, Z destroyed.` (with `, N adopted` when any); an apply
+   * that did not do everything says so instead: `Apply interrupted!` or `Apply failed!`, with what was
+   * left undone.
+   */
   summaryLine(): string;
 }
 
-export function summaryLine(c: ApplyCounts): string {
+export interface ApplyEnding {
+  interrupted: boolean;
+  failed: number;
+  skipped: number;
+  notStarted: number;
+}
+
+export function summaryLine(c: ApplyCounts, end: ApplyEnding = { interrupted: false, failed: 0, skipped: 0, notStarted: 0 }): string {
   const adopted = c.adopted > 0 ? `, ${c.adopted} adopted` : "";
-  return `Apply complete! Resources: ${c.added} added, ${c.changed} changed, ${c.destroyed} destroyed${adopted}.`;
+  const done = `Resources: ${c.added} added, ${c.changed} changed, ${c.destroyed} destroyed${adopted}`;
+  const undone = [
+    end.failed > 0 ? `${end.failed} failed` : "",
+    end.skipped > 0 ? `${end.skipped} skipped` : "",
+    end.notStarted > 0 ? `${end.notStarted} not started` : "",
+  ].filter(Boolean);
+  if (end.interrupted) return `Apply interrupted! ${done}; ${undone.join(", ") || "nothing left undone"}.`;
+  if (end.failed > 0 || end.skipped > 0) return `Apply failed! ${done}; ${undone.join(", ")}.`;
+  return `Apply complete! ${done}.`;
 }
 
 /** The exit status of an apply: 130 interrupted, 1 when anything failed or was skipped, else 0. */

@@ -124,8 +124,11 @@ describe("stsorg apply when the process dies or is interrupted", () => {
     const r = await killWhen(run, () => writes() >= 40, "SIGINT");
     w.sync.faults.clear();
     expect(r.code).toBe(130);
-    expect(r.stderr).toContain("SIGINT received");
+    expect(r.stderr.match(/received/g)).toEqual(["received"]);
+    expect(r.stderr).toContain("SIGINT received: no new writes are started");
     expect(r.stderr).toMatch(/Interrupted: \d+ changes were not started/);
+    expect(r.stdout).not.toContain("Apply complete!");
+    expect(r.stdout).toMatch(/Apply interrupted! Resources: \d+ added, [01] changed, 0 destroyed; \d+ not started\./);
     const state = w.state()!;
     expect(state.pending).toEqual([]);
     expect(w.locked()).toBe(false);

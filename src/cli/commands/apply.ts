@@ -126,9 +126,17 @@ async function confirm(io: CliIo, envName: string): Promise<boolean> {
 
 async function execute(ctx: CommandContext, io: CliIo, plan: Plan, o: { lockId: string; lost: AbortSignal; parallelism: number }): Promise<ApplyResult> {
   const abort = new AbortController();
-  o.lost.addEventListener("abort", () => abort.abort(), { once: true });
+  // One notice, naming why no new writes are started (the core only stops).
+  o.lost.addEventListener(
+    "abort",
+    () => {
+      if (!abort.signal.aborted) io.stderr.write("\nThe state lock was lost: no new writes are started; finishing the writes in flight...\n");
+      abort.abort();
+    },
+    { once: true },
+  );
   const removeSignal = io.onSignal((sig) => {
-    if (!abort.signal.aborted) io.stderr.write(`\n${sig} received: finishing the writes in flight and saving the state...\n`);
+    if (!abort.signal.aborted) io.stderr.write(`\n${sig} received: no new writes are started; finishing the writes in flight and saving the state...\n`);
     abort.abort();
   });
   const progress = streamProgress(io.stderr);

@@ -164,6 +164,7 @@ describe("applyPlan", () => {
     );
     expect(result.added).toBe(2);
     expect(applyExitCode(result)).toBe(1);
+    expect(result.summaryLine()).toBe("Apply failed! Resources: 2 added, 0 changed, 0 destroyed; 1 failed, 2 skipped.");
     expect(fk.writesTo(bChild.Uuid)).toEqual([]);
     expect([...fk.units.keys()]).toEqual([a.Uuid]);
     const state = (await backend.read())!;
@@ -227,6 +228,7 @@ describe("applyPlan", () => {
     expect(applyExitCode(result)).toBe(130);
     expect(result.added).toBe(5);
     expect(result.notStarted).toHaveLength(35);
+    expect(result.summaryLine()).toBe("Apply interrupted! Resources: 5 added, 0 changed, 0 destroyed; 35 not started.");
     const state = (await backend.read())!;
     expect(state.resources).toHaveLength(5);
     expect(state.pending).toEqual([]);
