@@ -3,6 +3,8 @@ import type { Plan, StateFile } from "../model/index.js";
 import { formatAge } from "../state/index.js";
 
 export const DEFAULT_MAX_PLAN_AGE_MS = 24 * 3600 * 1000;
+/** Clocks of the machine that planned and the one that applies may differ a little. */
+const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
 
 export interface PlanCheckContext {
   /** The state as it is now (null: none yet). */
@@ -25,6 +27,11 @@ export function checkPlanApplicable(plan: Plan, ctx: PlanCheckContext): void {
   const created = Date.parse(plan.created_at);
   if (Number.isNaN(created)) throw new PlanRefusedError(`Saved plan has an unreadable created_at: ${JSON.stringify(plan.created_at)}.`);
   const age = ctx.now.getTime() - created;
+  if (-age > FUTURE_TOLERANCE_MS) {
+    throw new PlanRefusedError(`Saved plan is dated in the future: made at ${plan.created_at}, ${formatAge(-age)} from now.`, {
+      hint: "Its age cannot be checked. Check the clocks of this machine and of the one that made the plan, then make the plan again.",
+    });
+  }
   if (age > maxAge) {
     throw new PlanRefusedError(`Saved plan is too old: made ${formatAge(age)} ago, the limit is ${formatAge(maxAge)}.`, {
       hint: "OS2mo has probably changed since. Run plan again, or raise the limit with --max-plan-age.",

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { PlanRefusedError, UsageError } from "../errors/index.js";
 import { schemaErrors, schemaValidator } from "../jsonschema/index.js";
-import { PLAN_FORMAT_VERSION, type Plan } from "../model/index.js";
+import { PLAN_FORMAT_VERSION, planIdOf, type Plan } from "../model/index.js";
 import { renderJson } from "../views/index.js";
 import { writeFileAtomic } from "./fsutil.js";
 
@@ -45,5 +45,14 @@ export async function readPlanFile(path: string): Promise<Plan> {
       hint: "The file was changed or damaged after it was written. Make the plan again.",
     });
   }
-  return data as Plan;
+  const plan = data as Plan;
+  // apply carries out what the file says; what was reviewed is what the plan command wrote. Any edit of
+  // what the plan does (its changes, guards, state serial, options) changes its id.
+  if (planIdOf(plan) !== plan.plan_id) {
+    throw new PlanRefusedError("plan file was changed after it was made: its content does not match its plan_id.", {
+      file: path,
+      hint: "stsorg applies a saved plan only as `stsorg plan --out` wrote it. Make the plan again and review that one.",
+    });
+  }
+  return plan;
 }

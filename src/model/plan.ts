@@ -1,3 +1,4 @@
+import { canonicalJson, sha256Hex } from "./canonical.js";
 import type { FieldName, ObjectKind, ResourceAddress } from "./fk.js";
 import type { Attributes } from "./state.js";
 import type { ConsistencyIssue, RefreshMode } from "./states.js";
@@ -123,6 +124,15 @@ export interface Plan {
   /** When CPR numbers are synchronised, the id of the hash key used (never the key itself). */
   cpr: { synced: boolean; key_id: string | null };
   context?: PlanContext;
+}
+
+/**
+ * The plan's id: sha256 of its canonical body. The moment FK was read is metadata, like `created_at`, so
+ * two plans of the same inputs share an id whenever they ran; `context` only feeds the views.
+ */
+export function planIdOf(plan: Omit<Plan, "plan_id" | "created_at"> & { plan_id?: unknown; created_at?: unknown }): string {
+  const { plan_id: _id, created_at: _at, context: _context, ...body } = plan;
+  return sha256Hex(canonicalJson({ ...body, refresh: { ...body.refresh, observed_at: null } }));
 }
 
 /** True when `apply` may carry the plan out. */

@@ -15,7 +15,7 @@ import type {
   StateResource,
   UserRegistration,
 } from "../model/index.js";
-import { PLAN_FORMAT_VERSION, addressOf, canonicalJson, cprKeyId, sha256Hex } from "../model/index.js";
+import { PLAN_FORMAT_VERSION, addressOf, canonicalJson, cprKeyId, planIdOf } from "../model/index.js";
 import {
   diffFields,
   displayName,
@@ -126,10 +126,7 @@ export function computePlan(input: PlanInput): Plan {
   // a saved plan file reads back as.
   const bodyJson = canonicalJson(body);
   const normalisedBody = JSON.parse(bodyJson) as Omit<Plan, "plan_id" | "created_at">;
-  // The id names what the plan would do: the moment FK was read is metadata, like created_at, so two
-  // plans of the same inputs share an id whenever they ran.
-  const planId = sha256Hex(canonicalJson({ ...normalisedBody, refresh: { ...normalisedBody.refresh, observed_at: null } }));
-  return { ...normalisedBody, plan_id: planId, created_at: meta.createdAt } as Plan;
+  return { ...normalisedBody, plan_id: planIdOf(normalisedBody), created_at: meta.createdAt } as Plan;
 }
 
 interface Sink {

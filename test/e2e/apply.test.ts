@@ -102,6 +102,39 @@ describe("stsorg apply and its state", () => {
     expect(w.locked()).toBe(false);
   }, 60_000);
 
+  it("refuses a saved plan edited after it was made (a value, a change, its serial, its date), and writes nothing", async () => {
+    const renamed = await renameSomeUnit("(1b)");
+    const file = join(w.dir, "reviewed.plan.json");
+    expect((await w.cli(["plan", "-e", w.name, "--out", file])).code).toBe(0);
+    const reviewed = readFileSync(file, "utf8");
+    const edits: [string, (p: Plan) => void][] = [
+      ["a name", (p) => void ((p.changes.find((c) => c.uuid === renamed)!.after as { Name: string }).Name = "Hand Edited Name")],
+      ["a change removed", (p) => void p.changes.pop()],
+      ["the state serial", (p) => void (p.state.serial += 1)],
+    ];
+    const before = writes();
+    for (const [what, edit] of edits) {
+      const plan = JSON.parse(reviewed) as Plan;
+      edit(plan);
+      const edited = join(w.dir, "edited.plan.json");
+      writeFileSync(edited, JSON.stringify(plan, null, 2));
+      const r = await w.cli(["apply", "-e", w.name, edited]);
+      expect(r.code, what).toBe(1);
+      expect(r.stderr, what).toContain("plan file was changed after it was made: its content does not match its plan_id.");
+    }
+    const future = JSON.parse(reviewed) as Plan;
+    future.created_at = "2099-01-01T00:00:00.000Z";
+    writeFileSync(join(w.dir, "future.plan.json"), JSON.stringify(future, null, 2));
+    const r = await w.cli(["apply", "-e", w.name, join(w.dir, "future.plan.json")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Saved plan is dated in the future: made at 2099-01-01T00:00:00.000Z");
+    expect(writes()).toBe(before);
+    // The file as reviewed still applies.
+    const ok = await w.cli(["apply", "-e", w.name, file]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await w.fkDifferences()).toEqual([]);
+  }, 60_000);
+
   it("refuses a saved plan when the manifest changed after it was made, and applies it once the manifest is back", async () => {
     const renamed = await renameSomeUnit("(2)");
     const file = join(w.dir, "manifest.plan.json");

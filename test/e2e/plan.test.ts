@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Change, Plan, UserRegistration } from "../../src/model/index.js";
@@ -277,6 +277,13 @@ describe("stsorg plan against the sandbox servers", () => {
     const savedApply = await w.cli(["apply", "-e", w.name, saved, "--allow-deletes", "5"]);
     expect(savedApply.code).toBe(1);
     expect(savedApply.stderr).toContain("plan again with --allow-deletes 5 and apply that plan");
+    // Taking the guard out of the file by hand does not get the deletes through either.
+    const unguarded = JSON.parse(readFileSync(saved, "utf8")) as Plan;
+    unguarded.guards = [];
+    writeFileSync(saved, JSON.stringify(unguarded));
+    const editedApply = await w.cli(["apply", "-e", w.name, saved]);
+    expect(editedApply.code).toBe(1);
+    expect(editedApply.stderr).toContain("plan file was changed after it was made");
     expect(w.sync.store.activeUsers()).toHaveLength(desired.users.size);
     for (const bad of ["abc", "-1", "2.5"]) {
       const r = await w.cli(["plan", "-e", w.name, `--allow-deletes=${bad}`]);

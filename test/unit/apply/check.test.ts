@@ -41,6 +41,12 @@ describe("checkPlanApplicable", () => {
     expect(refusal(() => checkPlanApplicable(plan, { ...ctx, manifestSha256: "0".repeat(64) }))).toMatch(/another version of the manifest/);
   });
 
+  it("refuses a plan dated in the future (beyond a few minutes of clock difference), whose age cannot be checked", () => {
+    const created = Date.parse(plan.created_at);
+    expect(() => checkPlanApplicable(plan, { ...ctx, now: new Date(created - 5 * 60_000) })).not.toThrow();
+    expect(refusal(() => checkPlanApplicable(plan, { ...ctx, now: new Date(created - 5 * 60_000 - 1000) }))).toMatch(/^Saved plan is dated in the future: made at .*, 5m1s from now/);
+  });
+
   it("refuses a plan older than the limit (24 h by default)", () => {
     const created = Date.parse(plan.created_at);
     expect(() => checkPlanApplicable(plan, { ...ctx, now: new Date(created + 24 * 3600_000) })).not.toThrow();
