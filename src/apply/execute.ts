@@ -232,10 +232,10 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   const readBack = (c: Change, reader: FkReader): Promise<Attributes | undefined> =>
     c.kind === "orgunit" ? reader.getOrgUnit(c.uuid) : reader.getUser(c.uuid);
 
-  const landed = (c: Change, current: Attributes | undefined): boolean =>
+  const landed = (c: Change, current: Attributes | undefined, cprRequired = false): boolean =>
     c.action === "delete"
       ? current === undefined
-      : current !== undefined && attributesMatch(c.kind, c.after!, current, { unmanagedFields: deps.unmanagedFields, cprHashKey: deps.cprHashKey });
+      : current !== undefined && attributesMatch(c.kind, c.after!, current, { unmanagedFields: deps.unmanagedFields, cprHashKey: deps.cprHashKey, cprRequired });
 
   const send = (c: Change, payload: Attributes | undefined): Promise<void> => {
     const w = deps.writer;
@@ -288,7 +288,8 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
     if (c.action === "adopt") {
       const read = await readBefore(c, "adopting");
       if ("failure" in read) return read.failure;
-      if (landed(c, read.current)) return { kind: "ok", confirmed: true, wrote: false };
+      // FK must show the CPR itself: state would otherwise record one that was never written.
+      if (landed(c, read.current, true)) return { kind: "ok", confirmed: true, wrote: false };
       progress.note(`${c.address} (${c.name}): FK differs in fields the refresh did not read (${(c.unobserved ?? []).join(", ")}); writing it.`);
     }
     if (c.action === "delete") {

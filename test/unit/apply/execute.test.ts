@@ -280,6 +280,23 @@ describe("applyPlan", () => {
     expect(after.serial).toBeGreaterThan(before.serial);
   });
 
+  it("writes an adoption whose CPR FK does not show, instead of recording a CPR FK never got", async () => {
+    const backend = new MemoryStateBackend();
+    const fk = new FakeFk();
+    const withCpr = user(1, [], cprHash("0101011234"));
+    const withoutCpr = user(2, []);
+    // FK holds both users as OS2mo has them, but no CPR (as after the exporter this replaces, with CPR off).
+    for (const u of [withCpr, withoutCpr]) fk.users.set(u.Uuid, { ...u, Person: { Name: u.Person.Name } });
+    const unread = (c: Change): Change => ({ ...c, unobserved: ["Person.Cpr"] });
+    const result = await applyPlan(
+      makePlan([unread(adopt(withCpr)), unread(adopt(withoutCpr))], { lineage: null, serial: 0 }),
+      deps(backend, fk, { resolveCpr: async () => "010101-1234", cprHashKey: CPR_KEY }),
+    );
+    expect(fk.writesTo(withCpr.Uuid).map((c) => c.cpr)).toEqual(["0101011234"]);
+    expect(fk.writesTo(withoutCpr.Uuid)).toEqual([]);
+    expect(result.summaryLine()).toBe("Apply complete! Resources: 0 added, 1 changed, 0 destroyed, 1 adopted.");
+  });
+
   it("re-reads the CPR at apply time, sends it in clear, stores only the hash, and refuses a changed one", async () => {
     const backend = new MemoryStateBackend();
     const fk = new FakeFk();
