@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { StateError } from "../errors/index.js";
+import { AuthError, StateError } from "../errors/index.js";
 import {
   hashCpr,
   isHashedCpr,
@@ -123,6 +123,12 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   const notStarted: ApplyResult["notStarted"] = [];
   let inFlight = 0;
   let fatal: unknown;
+  // OS2sync refused the credentials: every other request would be refused too. No new write is started,
+  // the state is saved, and the error is reported once, with its hint, instead of once per object.
+  let refused: AuthError | undefined;
+  const noteRefusal = (e: unknown) => {
+    if (e instanceof AuthError) refused ??= e;
+  };
 
   const snapshot = (): ProgressSnapshot => ({
     total: changes.length,
@@ -142,7 +148,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   // The caller says why it stopped (a signal, a lost lock); here it only wakes the loop.
   const onAbort = () => notify();
   signal?.addEventListener("abort", onAbort, { once: true });
-  const stopped = () => signal?.aborted === true || fatal !== undefined;
+  const stopped = () => signal?.aborted === true || fatal !== undefined || refused !== undefined;
 
   // Adoptions the refresh saw whole are state-only: recorded in the first state write, before any FK
   // write. One with fields the refresh did not read is not known to match: it is read back like a
@@ -279,6 +285,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
     try {
       return { current: await readBack(c, deps.writer) };
     } catch (e) {
+      noteRefusal(e);
       return { failure: { kind: "failed", message: `read-back before ${doing} failed: ${errorMessage(e)}`, permanent: isPermanentFailure(e), outcomeUnknown: false } };
     }
   };
@@ -320,6 +327,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
           current = await readBack(c, deps.writer);
         } catch (e) {
           lastError = e;
+          noteRefusal(e);
           if (isPermanentFailure(e)) return { kind: "failed", message: `read-back failed: ${errorMessage(e)}`, permanent: true, outcomeUnknown: true };
           continue;
         }
@@ -330,6 +338,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
         return { kind: "ok", confirmed: false };
       } catch (e) {
         lastError = e;
+        noteRefusal(e);
         if (isPermanentFailure(e)) return { kind: "failed", message: errorMessage(e), permanent: true, outcomeUnknown: false };
       }
     }
@@ -415,6 +424,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   }
   progress.finish(snapshot());
   if (fatal !== undefined) throw fatal;
+  if (refused !== undefined) throw refused;
 
   return {
     ...result,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { applyExitCode, applyPlan, FkWriteError, type ApplyDeps } from "../../../src/apply/index.js";
-import { LockError, PlanRefusedError, StateError } from "../../../src/errors/index.js";
+import { AuthError, LockError, PlanRefusedError, StateError } from "../../../src/errors/index.js";
 import type { Change, StateFile } from "../../../src/model/index.js";
 import { MemoryStateBackend, memoryStore, newState } from "../../../src/state/index.js";
 import { adopt, create, cprHash, CPR_KEY, del, ENV, FakeFk, ids, makePlan, TOP, unit, update, user, uuid } from "./fake-fk.js";
@@ -233,6 +233,22 @@ describe("applyPlan", () => {
     expect(state.resources).toHaveLength(5);
     expect(state.pending).toEqual([]);
     expect(new Set(state.resources.map((r) => r.uuid))).toEqual(new Set(fk.users.keys()));
+  });
+
+  it("stops at OS2sync's first 401: no new writes, the state saved, the error once", async () => {
+    const backend = new MemoryStateBackend();
+    const fk = new FakeFk({ maxLatencyMs: 2, seed: 5 });
+    fk.refuseCredentialsAfter = 10;
+    const users = Array.from({ length: 200 }, (_, i) => user(i + 1, []));
+    const err = await applyPlan(makePlan(users.map(create), { lineage: null, serial: 0 }), deps(backend, fk, { parallelism: 4 })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthError);
+    expect((err as AuthError).message).toContain("401 Unauthorized");
+    // The calls in flight when the first 401 came may still be refused; nothing is started after.
+    expect(fk.calls.length).toBeLessThanOrEqual(10 + 4);
+    const state = (await backend.read())!;
+    expect(state.resources.map((r) => r.uuid).sort()).toEqual([...fk.users.keys()].sort());
+    expect(state.resources.length).toBeGreaterThan(0);
+    expect(state.pending).toEqual([]);
   });
 
   it("adopts objects into state without writing to FK", async () => {

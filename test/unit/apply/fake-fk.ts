@@ -1,5 +1,5 @@
 import { FkWriteError, type FkWriter } from "../../../src/apply/index.js";
-import { RemoteError } from "../../../src/errors/index.js";
+import { AuthError, RemoteError } from "../../../src/errors/index.js";
 import {
   canonicalJson,
   hashCpr,
@@ -39,6 +39,8 @@ export class FakeFk implements FkWriter {
   onWrite?: (op: Op, uuid: string) => void | Promise<void>;
   inFlight = 0;
   maxInFlight = 0;
+  /** Every call after this many answers 401 (the api key was rotated under a running apply). */
+  refuseCredentialsAfter?: number;
   private seq = 0;
   private rnd: () => number;
 
@@ -67,6 +69,9 @@ export class FakeFk implements FkWriter {
       if (isWrite) await this.onWrite?.(op, uuid);
       if (this.maxLatencyMs > 0) await new Promise((r) => setTimeout(r, Math.floor(this.rnd() * this.maxLatencyMs)));
       else await Promise.resolve();
+      if (this.refuseCredentialsAfter !== undefined && this.calls.length > this.refuseCredentialsAfter) {
+        throw new AuthError(`OS2sync refused ${op} with 401 Unauthorized`, { hint: "Check the cvr and apiKey." });
+      }
       const fault = isWrite ? this.faults.get(uuid)?.shift() : undefined;
       if (fault === "permanent") throw new FkWriteError(`OS2sync rejected ${uuid}: 400 Bad Request`, true, 400);
       if (fault === "transient") throw new RemoteError("OS2sync", `${op} answered HTTP 503`, { status: 503 });
