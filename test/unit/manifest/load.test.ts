@@ -163,10 +163,12 @@ describe("the shipped example manifests", () => {
     expect(isValidCvr(r.environment!.municipality.cvr)).toBe(true);
   });
 
-  it("uses different UUIDs in test and prod, except the fixed service UUID", async () => {
+  it("uses different UUIDs in test and prod, except the fixed service UUID (prod's uuidMap names test's by design)", async () => {
     const uuids = async (name: string) => {
       const text = (await import("node:fs")).readFileSync(`${REPO}/environments/${name}.yaml`, "utf8");
-      return new Set(text.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g));
+      // spec.promotion.uuidMap maps test's uuids to prod's: its keys are test's.
+      const used = text.replace(/\n  promotion:\n(    .*\n|\s*\n)*/, "\n");
+      return new Set(used.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g));
     };
     const test = await uuids("test");
     const prod = await uuids("prod");
