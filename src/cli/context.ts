@@ -1,4 +1,4 @@
-import { loadEnvironment, resolveSecret, type Environment } from "../manifest/index.js";
+import { loadEnvironment, resolveSecret, type Environment, type SecretUse } from "../manifest/index.js";
 import { computeDesiredState } from "../mapping/index.js";
 import { copenhagenDate, cprKeyId, hashCpr, type ActualState, type DesiredState, type MoSnapshot, type RefreshMode, type StateFile } from "../model/index.js";
 import { startEmbeddedSandbox, type EmbeddedSandbox } from "../sandbox/embedded.js";
@@ -40,12 +40,24 @@ export interface CommandContext {
   close(): Promise<void>;
 }
 
-export async function loadEnv(nameOrPath: string, io: CliIo): Promise<Environment> {
-  return loadEnvironment(nameOrPath, { cwd: io.cwd, env: io.env, now: io.now() });
+export async function loadEnv(nameOrPath: string, io: CliIo, secrets?: (env: Environment) => readonly SecretUse[]): Promise<Environment> {
+  return loadEnvironment(nameOrPath, { cwd: io.cwd, env: io.env, now: io.now(), ...(secrets ? { secrets } : {}) });
+}
+
+/** The secrets a command that reads OS2mo and FK and keeps a state will use (the certificate's only for --refresh fk). */
+function secretsUsed(env: Environment, opts: { needsOs2mo: boolean; needsCprKey?: boolean }): SecretUse[] {
+  const uses: SecretUse[] = ["PostgreSQL URL", "state server password", "state server token"];
+  if (env.sandbox) return uses;
+  uses.push("OS2sync api key");
+  if (opts.needsOs2mo) uses.push("OS2mo client secret");
+  if (env.sync.syncCpr && opts.needsCprKey !== false) uses.push("CPR hash key");
+  return uses;
 }
 
 export async function openContext(nameOrPath: string, io: CliIo, opts: { needsOs2mo: boolean; needsCprKey?: boolean }): Promise<CommandContext> {
-  const env = await loadEnv(nameOrPath, io);
+  // Every secret the command will use is resolved first: a missing one is named with its file:line before
+  // anything is contacted.
+  const env = await loadEnv(nameOrPath, io, (e) => secretsUsed(e, opts));
   const secretOpts = { env: io.env, baseDir: env.baseDir, cwd: io.cwd };
   const today = copenhagenDate(io.now());
   let embedded: EmbeddedSandbox | undefined;

@@ -4,7 +4,7 @@
  */
 export type * from "./types.js";
 export { loadEnvironment, validateEnvironment, diagnosticLine } from "./validate.js";
-export type { LoadOptions, ValidateOptions, ValidationResult } from "./validate.js";
+export type { LoadOptions, SecretUse, ValidateOptions, ValidationResult } from "./validate.js";
 export type { Diagnostic, Severity } from "./diagnostics.js";
 export { hasErrors } from "./diagnostics.js";
 export { resolveSecret, parseSecretRef, isSecretRef } from "./secrets.js";

@@ -15,7 +15,14 @@ export interface LoadOptions {
   cwd: string;
   env: Record<string, string | undefined>;
   now: Date;
+  /**
+   * Secrets the command will use (by what they are for, e.g. "OS2mo client secret"): each must resolve,
+   * or loading fails at once with the reference's file:line, before anything is contacted.
+   */
+  secrets?: (env: Environment) => readonly SecretUse[];
 }
+
+export type SecretUse = (typeof SECRET_PATHS)[number]["what"];
 
 export interface ValidateOptions extends LoadOptions {
   /** Skip opening the certificate (no file or password needed). Secret references are still resolved. */
@@ -36,7 +43,7 @@ export interface ValidationResult {
 }
 
 /** Paths whose value is a secret reference, and what each secret is for (used in messages). */
-const SECRET_PATHS: { path: DocPath; what: string }[] = [
+const SECRET_PATHS = [
   { path: ["spec", "certificate", "password"], what: "certificate password" },
   { path: ["spec", "os2mo", "auth", "clientSecret"], what: "OS2mo client secret" },
   { path: ["spec", "os2sync", "apiKey"], what: "OS2sync api key" },
@@ -44,7 +51,32 @@ const SECRET_PATHS: { path: DocPath; what: string }[] = [
   { path: ["spec", "state", "postgres", "url"], what: "PostgreSQL URL" },
   { path: ["spec", "state", "http", "password"], what: "state server password" },
   { path: ["spec", "state", "http", "token"], what: "state server token" },
-];
+] as const satisfies readonly { path: DocPath; what: string }[];
+
+/** Resolves the secret references at the given uses; a diagnostic for each that does not resolve. */
+async function secretFindings(
+  source: ManifestSource,
+  env: Record<string, string | undefined>,
+  uses: readonly SecretUse[],
+  resolved?: Map<string, string>,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const { path, what } of SECRET_PATHS) {
+    if (!uses.includes(what)) continue;
+    const raw = valueAt(source.value, path);
+    if (typeof raw !== "string") continue;
+    const ref = parseSecretRef(raw);
+    if (!ref) continue;
+    try {
+      const value = await resolveSecret(ref, { env, baseDir: source.baseDir });
+      resolved?.set(formatPath(path), value);
+    } catch (e) {
+      if (!isStsorgError(e)) throw e;
+      findings.push({ severity: "error", code: "secret.unresolved", message: `${what}: ${e.message}`, at: [...path] });
+    }
+  }
+  return findings;
+}
 
 function displayPath(file: string, cwd: string): string {
   const rel = relative(cwd, file);
@@ -113,22 +145,11 @@ export async function validateEnvironment(nameOrPath: string, opts: ValidateOpti
   const diagnostics = checkDocument(source, shown, opts.now);
   const at = (f: Finding): Diagnostic => locate(source, shown, f);
   const stage = stageOf(source.value);
-  const secretOpts = { env: opts.env, baseDir: source.baseDir };
 
   // Secret references: each must resolve; only names are reported, never values.
   const resolved = new Map<string, string>();
-  for (const { path, what } of SECRET_PATHS) {
-    const raw = valueAt(source.value, path);
-    if (typeof raw !== "string") continue;
-    const ref = parseSecretRef(raw);
-    if (!ref) continue;
-    try {
-      resolved.set(formatPath(path), await resolveSecret(ref, secretOpts));
-    } catch (e) {
-      if (!isStsorgError(e)) throw e;
-      diagnostics.push(at({ severity: "error", code: "secret.unresolved", message: `${what}: ${e.message}`, at: path }));
-    }
-  }
+  const all = SECRET_PATHS.map((s) => s.what);
+  diagnostics.push(...(await secretFindings(source, opts.env, all, resolved)).map(at));
 
   let certificate: CertificateInfo | undefined;
   const certPath = valueAt(source.value, ["spec", "certificate", "path"]);
@@ -215,6 +236,11 @@ export function diagnosticLine(d: Diagnostic): string {
 export async function loadEnvironment(nameOrPath: string, opts: LoadOptions): Promise<Environment> {
   const parsed = readAndParse(nameOrPath, opts.cwd);
   const diagnostics = parsed.source && parsed.diagnostics.length === 0 ? checkDocument(parsed.source, parsed.shown, opts.now) : parsed.diagnostics;
+  if (parsed.source && !hasErrors(diagnostics) && opts.secrets !== undefined) {
+    const source = parsed.source;
+    const uses = opts.secrets(toEnvironment(source.value, source));
+    diagnostics.push(...(await secretFindings(source, opts.env, uses)).map((f) => locate(source, parsed.shown, f)));
+  }
   const errors = sortDiagnostics(diagnostics).filter((d) => d.severity === "error");
   if (errors.length > 0 || !parsed.source) {
     const [only] = errors;

@@ -1,5 +1,7 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cleanup, cli, FIXTURE, project } from "../manifest/helpers.js";
+import { cleanup, cli, FIXTURE, lineOf, project, SECRETS } from "../manifest/helpers.js";
 
 /** Command-line mistakes are refused before the command does anything, with a message that names them. */
 describe("stsorg's command line", () => {
@@ -25,5 +27,34 @@ describe("stsorg's command line", () => {
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     expect(r.out).toContain("is valid");
+  });
+});
+
+/** plan and apply resolve every secret they will use before contacting anything. */
+describe("a secret that does not resolve", () => {
+  afterAll(cleanup);
+
+  it("is named with its file:line by plan and apply, before OS2mo or OS2sync is contacted", async () => {
+    const dir = project({ test: FIXTURE });
+    const line = lineOf(FIXTURE, "clientSecret:");
+    for (const command of [["plan"], ["apply", "--auto-approve"]]) {
+      const r = await cli([...command, "-e", "test"], { cwd: dir, env: { FIXTURE_CERT_PASSWORD: SECRETS.FIXTURE_CERT_PASSWORD } });
+      expect(r.code, command[0]).toBe(1);
+      expect(r.err).toContain(`environments/test.yaml:${line}:`);
+      expect(r.err).toContain("OS2mo client secret: environment variable FIXTURE_MO_SECRET is not set");
+      expect(r.err).toContain("(spec.os2mo.auth.clientSecret)");
+      // Nothing was asked of OS2sync (no hierarchy job) or OS2mo.
+      expect(r.err).not.toMatch(/hierarchy|OS2sync|ENOTFOUND|EAI_AGAIN/);
+      expect(r.out).toBe("");
+    }
+  });
+
+  it("names a missing secret file the same way", async () => {
+    const dir = project({ test: FIXTURE });
+    rmSync(join(dir, "secrets/os2sync-apikey"));
+    const r = await cli(["plan", "-e", "test"], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`environments/test.yaml:${lineOf(FIXTURE, "apiKey:")}:`);
+    expect(r.err).toMatch(/OS2sync api key: secret file .*secrets\/os2sync-apikey does not exist/);
   });
 });
