@@ -54,6 +54,6 @@ export function checkLockHeld(current: LockInfo | null, lockId: string | undefin
 export function noLockError(id: string, current: LockInfo | null, where: string): LockError {
   if (current === null) return new LockError(`No lock to release on ${where} (ID ${id}).`, { hint: "The state is not locked." });
   return new LockError(`Lock ID ${id} does not match the lock held on ${where} (ID ${current.ID}, ${current.Who}, "${current.Operation}").`, {
-    hint: `To release that lock: stsorg state unlock ${current.ID}`,
+    hint: `To release that lock: stsorg state unlock -e ENV ${current.ID}`,
   });
 }

@@ -72,7 +72,7 @@ export function formatLockInfo(lock: LockInfo, now: Date): string {
   return lines.join("\n");
 }
 
-export function lockedError(holder: LockInfo, now: Date, waitedMs: number): StateLockedError {
+export function lockedError(holder: LockInfo, now: Date, waitedMs: number, environment?: string): StateLockedError {
   const createdMs = Date.parse(holder.Created);
   const since = Number.isNaN(createdMs) ? "" : ` since ${formatAge(now.getTime() - createdMs)} ago`;
   const waited = waitedMs > 0 ? ` (waited ${formatAge(waitedMs)})` : "";
@@ -82,13 +82,18 @@ export function lockedError(holder: LockInfo, now: Date, waitedMs: number): Stat
     {
       hint:
         `Another stsorg run holds the lock. Wait for it to finish, or retry with --lock-timeout (e.g. --lock-timeout 5m). ` +
-        `If that run is gone, its lock can be taken over once it expires; to release it now: stsorg state unlock ${holder.ID}`,
+        (Number.isNaN(Date.parse(holder.Expires))
+          ? "If that run is gone, release its lock (it never expires): "
+          : "If that run is gone, its lock can be taken over once it expires; to release it now: ") +
+        `stsorg state unlock -e ${environment ?? "ENV"} ${holder.ID}`,
     },
   );
 }
 
 export interface WithLockOptions {
   operation: string;
+  /** The environment's name, for the `state unlock -e …` command a refusal suggests. */
+  environment?: string;
   who: string;
   info?: string;
   /** How long to keep retrying a held lock (`--lock-timeout`); 0 = fail at once. */
@@ -138,7 +143,7 @@ export async function withLock<T>(
       if (!(e instanceof StateLockedError)) throw e;
       const elapsed = now().getTime() - start;
       const remaining = timeoutMs - elapsed;
-      if (remaining <= 0) throw lockedError(e.holder, now(), elapsed);
+      if (remaining <= 0) throw lockedError(e.holder, now(), elapsed, opts.environment);
       if (!waited) opts.onWait?.(e.holder);
       waited = true;
       await sleep(Math.min(delay, remaining));

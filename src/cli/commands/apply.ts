@@ -69,7 +69,7 @@ async function runApply(args: Record<string, unknown>, io: CliIo): Promise<numbe
   try {
     return await withLock(
       ctx.backend,
-      { operation: "apply", who: whoAmI(), lockTimeoutMs, now: () => io.now(), onWait: (h) => io.stderr.write(`Waiting for the state lock held by ${h.Who} (${h.Operation})...\n`) },
+      { operation: "apply", environment: ctx.env.name, who: whoAmI(), lockTimeoutMs, now: () => io.now(), onWait: (h) => io.stderr.write(`Waiting for the state lock held by ${h.Who} (${h.Operation})...\n`) },
       async (lock, lost) => {
         let plan: Plan;
         if (saved) {

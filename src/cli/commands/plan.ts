@@ -58,7 +58,7 @@ async function runPlan(args: Record<string, unknown>, io: CliIo): Promise<number
       });
     const outcome = args.lock === false
       ? await run()
-      : await withLock(ctx.backend, { operation: "plan", who: whoAmI(), lockTimeoutMs, now: () => io.now(), onWait: (h) => io.stderr.write(`Waiting for the state lock held by ${h.Who} (${h.Operation})...\n`) }, (lock) => run(lock.ID));
+      : await withLock(ctx.backend, { operation: "plan", environment: ctx.env.name, who: whoAmI(), lockTimeoutMs, now: () => io.now(), onWait: (h) => io.stderr.write(`Waiting for the state lock held by ${h.Who} (${h.Operation})...\n`) }, (lock) => run(lock.ID));
     const { plan, desired } = outcome;
     const text = renderPlan(plan, {
       format: args.format as PlanFormat,

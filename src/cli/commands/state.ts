@@ -153,6 +153,7 @@ export async function runState(a: StateArgs, deps: StateRunDeps): Promise<number
   const { backend, io } = deps;
   const lockOpts = (operation: string) => ({
     operation,
+    environment: deps.environment,
     who: whoAmI(),
     lockTimeoutMs: deps.lockTimeoutMs ?? 0,
     now: () => io.now(),
@@ -279,6 +280,7 @@ export async function runMigrate(deps: MigrateDeps): Promise<number> {
   const { source, destination, io } = deps;
   const lockOpts = {
     operation: "state migrate",
+    environment: deps.environment,
     who: whoAmI(),
     lockTimeoutMs: deps.lockTimeoutMs ?? 0,
     now: () => io.now(),

@@ -72,7 +72,8 @@ describe("http backend against the Terraform-protocol test server", () => {
     expect(err.holder.ID).toBe(held.ID);
     expect(err.message).toContain("state is locked by alice@runner1 for \"apply\"");
     expect(err.message).toContain(`ID:        ${held.ID}`);
-    expect(err.hint).toContain(`stsorg state unlock ${held.ID}`);
+    // The backend does not know the environment's name: the command says where it goes.
+    expect(err.hint).toContain(`stsorg state unlock -e ENV ${held.ID}`);
     expect(server.log.at(-1)).toMatchObject({ method: "LOCK", status: 409 });
   });
 

@@ -27,7 +27,7 @@ describe("withLock", () => {
     let waitedFor: string | undefined;
     const err = (await withLock(
       me,
-      { operation: "plan", who: "me@laptop", lockTimeoutMs: 60_000, now: clock.now, sleep: clock.sleep, onWait: (h) => (waitedFor = h.ID) },
+      { operation: "plan", environment: "prod", who: "me@laptop", lockTimeoutMs: 60_000, now: clock.now, sleep: clock.sleep, onWait: (h) => (waitedFor = h.ID) },
       async () => "never",
     ).catch((e: unknown) => e)) as StateLockedError;
     expect(clock.slept).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 16_000, 13_000]);
@@ -39,7 +39,8 @@ describe("withLock", () => {
     expect(err.message).toContain('"apply"');
     // 90 s before we started plus the minute we waited.
     expect(err.message).toContain("since 2m30s ago");
-    expect(err.hint).toContain(`stsorg state unlock ${held.ID}`);
+    // A command that can be run as printed.
+    expect(err.hint).toContain(`stsorg state unlock -e prod ${held.ID}`);
   });
 
   it("fails at once without --lock-timeout", async () => {
