@@ -29,6 +29,9 @@ export async function readPlanFile(path: string): Promise<Plan> {
     throw new PlanRefusedError("this is not a plan file (not JSON).", { file: path, hint: "Give the file written by `stsorg plan --out FILE`." });
   }
   const version = (data as { format_version?: unknown } | null)?.format_version;
+  if (data !== null && typeof data === "object" && "lineage" in data && "resources" in data) {
+    throw new PlanRefusedError("this is a state file, not a plan file.", { file: path, hint: "Give the file written by `stsorg plan --out FILE`; `stsorg state list` shows the state." });
+  }
   if (version === undefined) {
     throw new PlanRefusedError("this is not a plan file (it has no format_version).", { file: path, hint: "Give the file written by `stsorg plan --out FILE`." });
   }

@@ -69,7 +69,10 @@ export async function runCertInspect(args: CertInspectArgs, io: CliIo): Promise<
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory" : `cannot be read (${code ?? "error"})`;
-    throw new CertificateError(`certificate file ${args.file} ${why}`, { file: args.file });
+    throw new CertificateError(`the certificate file ${why}`, {
+      file: args.file,
+      hint: "Give the path of the organisation certificate (FOCES/OCES3, .p12 or .pfx) exported with its private key.",
+    });
   }
   const info = inspectCertificate(bytes, password, io.now(), args.file);
   io.stdout.write(args.format === "json" ? certJson(info) : certHuman(args.file, info));

@@ -153,7 +153,7 @@ export function sandboxManifest(m: SandboxManifestInput): string {
     `    cvr: ${q(m.municipality.cvr)}`,
     `    uuid: ${SANDBOX_MUNICIPALITY_UUID}`,
     `  # A stand-in for the Serviceplatformen agreement and FOCES certificate a test or prod manifest needs;`,
-    `  # the sandbox servers do not check them. The certificate is self-signed and carries the CVR.`,
+    `  # the sandbox servers do not check them. The certificate is a test one (sandbox CA) and carries the CVR.`,
     `  serviceAgreement:`,
     `    uuid: ${SANDBOX_AGREEMENT_UUID}`,
     `    name: ${q(`${m.municipality.name} sandbox - STSOrgSync - adgang til STS ORG`)}`,
@@ -210,7 +210,7 @@ async function loadFixture(args: SandboxUpArgs, io: CliIo, today: string): Promi
   return { fixture, source: `generated ${args.fixture.size} municipality, seed ${args.seed}` };
 }
 
-/** A self-signed FOCES-shaped certificate for the sandbox manifest, made once and then reused. */
+/** A FOCES-shaped test certificate (issued by a sandbox CA) for the sandbox manifest, made once and then reused. */
 function ensureSandboxCertificate(dir: string, cvr: string, organisation: string, now: Date): string {
   const file = join(dir, "sandbox-foces.p12");
   if (!existsSync(file)) {
@@ -310,7 +310,7 @@ export async function runSandboxUp(args: SandboxUpArgs, io: CliIo): Promise<numb
       `  FK:            ${counts.activeOrgUnits} org units, ${counts.activeUsers} users, root unit ${adminTopUuid}` +
         (fkFile !== undefined ? ` (data file ${join(args.data!, "fk.json")})` : " (in memory)"),
       `  admin APIs:    ${os2mo.url}/_sandbox  ${os2sync.origin}/_sandbox/`,
-      `Certificate:     ${relative(io.cwd, certFile) || certFile} (self-signed FOCES shape, CVR ${cvr}, password "${SANDBOX_CERT_PASSWORD}")`,
+      `Certificate:     ${relative(io.cwd, certFile) || certFile} (FOCES shape, sandbox CA, CVR ${cvr}, password "${SANDBOX_CERT_PASSWORD}")`,
       ``,
     ];
     if (args.writeManifest !== undefined) {

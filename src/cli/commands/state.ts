@@ -188,7 +188,9 @@ export async function runState(a: StateArgs, deps: StateRunDeps): Promise<number
       try {
         text = await readFile(path, "utf8");
       } catch (e) {
-        throw new StateError(`Cannot read ${a.file}: ${(e as Error).message}`, { file: path });
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "is not readable (permission denied)" : `cannot be read (${code ?? "error"})`;
+        throw new StateError(`the state file to push ${why}`, { file: a.file, hint: "Give a state file, e.g. one written by `stsorg state pull > FILE`." });
       }
       const incoming = decodeState(text, { source: path, checksumOptional: true, ignoreChecksum: a.force });
       const state = await backend.read();

@@ -140,7 +140,10 @@ export class Os2moHttp {
       if (attempt >= this.retry.attempts) {
         if (answer) return answer;
         throw new RemoteError(system, `${what} to ${url} failed after ${attempt} attempts: ${failure}`, {
-          hint: "Check that spec.os2mo.url is right and OS2mo is reachable from here; raise spec.os2mo.timeoutMs for a slow OS2mo.",
+          hint:
+            what === "token request"
+              ? "Check that spec.os2mo.auth.authServer is right and the auth server (Keycloak) is reachable from here."
+              : "Check that spec.os2mo.url is right and OS2mo is reachable from here; raise spec.os2mo.timeoutMs for a slow OS2mo.",
         });
       }
       this.stats.retries++;

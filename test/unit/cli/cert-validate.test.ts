@@ -72,7 +72,7 @@ describe("stsorg cert inspect", () => {
 
   it("reports a missing file and a non-certificate without a stack trace", async () => {
     const a = await cli(["cert", "inspect", "nope.p12"], { cwd: certs.dir, env: {} });
-    expect(a.err).toMatch(/certificate file nope\.p12 does not exist/);
+    expect(a.err).toBe("Error: nope.p12: the certificate file does not exist\n  Give the path of the organisation certificate (FOCES/OCES3, .p12 or .pfx) exported with its private key.\n");
     const cwd = project({ x: FIXTURE });
     const b = await cli(["cert", "inspect", "environments/x.yaml"], { cwd, env: {} });
     expect(b.err).toMatch(/not a readable PKCS#12/);

@@ -27,6 +27,7 @@ describe("readPlanFile refuses what is not a plan of this format, plainly", () =
     expect(await refusal("[]")).toContain("this is not a plan file (it has no format_version).");
     expect(await refusal('{"format_version":"0.9"}')).toContain('FILE: plan file has format_version "0.9"; this stsorg reads');
     expect(await refusal('{"format_version":"1.0"}')).toContain("FILE: plan file does not match the plan format:");
+    expect(await refusal('{"format_version":1,"lineage":"x","serial":3,"resources":[]}')).toContain("FILE: this is a state file, not a plan file.");
   });
 
   it("never prints a JavaScript value such as undefined", async () => {
