@@ -3,7 +3,7 @@
  * secret references, certificate), the normalised Environment, and what is rendered from it.
  */
 export type * from "./types.js";
-export { loadEnvironment, validateEnvironment, diagnosticLine } from "./validate.js";
+export { loadEnvironment, validateEnvironment, diagnosticLine, ENVIRONMENT_UUID_FIELDS } from "./validate.js";
 export type { LoadOptions, SecretUse, ValidateOptions, ValidationResult } from "./validate.js";
 export type { Diagnostic, Severity } from "./diagnostics.js";
 export { hasErrors } from "./diagnostics.js";

@@ -1,5 +1,7 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { isAbsolute, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { inspectCertificate, CERT_WARNING_DAYS, type CertificateInfo } from "../cert/index.js";
 import { isStsorgError, ManifestError } from "../errors/index.js";
 import { formatPath, hasErrors, sortDiagnostics, type Diagnostic, type DocPath, type Finding } from "./diagnostics.js";
@@ -125,7 +127,59 @@ function readAndParse(nameOrPath: string, cwd: string): Parsed {
 /** Schema and semantic checks; no secrets, no files other than the manifest. */
 function checkDocument(source: ManifestSource, shown: string, now: Date): Diagnostic[] {
   const findings = [...schemaFindings(source.value), ...semanticFindings(source.value, stringScalars(source), now)];
+  findings.push(...testUuidFindings(source));
   return findings.map((f) => locate(source, shown, f));
+}
+
+/** Fields whose uuid identifies one KOMBIT environment: the seed guide's "test and prod UUIDs differ". */
+export const ENVIRONMENT_UUID_FIELDS = [
+  { path: ["spec", "municipality", "uuid"], what: "municipality uuid" },
+  { path: ["spec", "serviceAgreement", "uuid"], what: "service agreement uuid" },
+  { path: ["spec", "serviceAgreement", "itSystemUuid"], what: "IT system uuid" },
+  { path: ["spec", "sts", "adminTopUuid"], what: "STS top unit uuid" },
+] as const satisfies readonly { path: DocPath; what: string }[];
+
+/**
+ * A prod manifest that carries a uuid of a test manifest next to it (one copied from test.yaml and not
+ * finished): each such field is an error, naming the test manifest. Files that cannot be read or parsed
+ * are passed over; `validate` of those reports them.
+ */
+function testUuidFindings(source: ManifestSource): Finding[] {
+  if (valueAt(source.value, ["spec", "stage"]) !== "prod") return [];
+  const dir = dirname(source.file);
+  const testUuids = new Map<string, { file: string; what: string }>();
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => /\.ya?ml$/i.test(n) && join(dir, n) !== source.file).sort();
+  } catch {
+    return [];
+  }
+  for (const name of names) {
+    let value: unknown;
+    try {
+      value = parseYaml(readFileSync(join(dir, name), "utf8"));
+    } catch {
+      continue;
+    }
+    if (valueAt(value, ["spec", "stage"]) !== "test") continue;
+    for (const { path, what } of ENVIRONMENT_UUID_FIELDS) {
+      const uuid = valueAt(value, path);
+      if (typeof uuid === "string") testUuids.set(uuid.toLowerCase(), { file: name, what });
+    }
+  }
+  const findings: Finding[] = [];
+  for (const { path, what } of ENVIRONMENT_UUID_FIELDS) {
+    const uuid = valueAt(source.value, path);
+    const test = typeof uuid === "string" ? testUuids.get(uuid.toLowerCase()) : undefined;
+    if (!test) continue;
+    findings.push({
+      severity: "error",
+      code: "stage.test-uuid",
+      message: `${what} ${String(uuid)} is the test environment's (the ${test.what} in ${test.file}); production has its own: look it up in STS Administration (production)`,
+      at: [...path],
+    });
+  }
+  return findings;
 }
 
 function stageOf(value: unknown): Stage | undefined {

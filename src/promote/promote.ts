@@ -11,6 +11,7 @@ import {
   type Scalar,
 } from "yaml";
 import { ManifestError } from "../errors/index.js";
+import { ENVIRONMENT_UUID_FIELDS as ENVIRONMENT_UUIDS } from "../manifest/index.js";
 import { keyOf, mergeMap, mergeNode } from "./merge.js";
 import { formatPath, startsWith, type DocPath } from "./paths.js";
 import { preserveLayout } from "./preserve.js";
@@ -30,12 +31,7 @@ export const PORTABLE_SECTIONS: readonly { path: DocPath; keep: readonly string[
 ];
 
 /** Fields whose UUIDs identify one environment: the seed guide's "test and prod UUIDs differ". */
-export const ENVIRONMENT_UUID_FIELDS: readonly DocPath[] = [
-  ["spec", "municipality", "uuid"],
-  ["spec", "serviceAgreement", "uuid"],
-  ["spec", "serviceAgreement", "itSystemUuid"],
-  ["spec", "sts", "adminTopUuid"],
-];
+export const ENVIRONMENT_UUID_FIELDS: readonly DocPath[] = ENVIRONMENT_UUIDS.map((f) => f.path);
 
 const UUID_MAP_PATH: DocPath = ["spec", "promotion", "uuidMap"];
 /** The uuid map's keys are source uuids by design; they are not part of what the target uses. */
