@@ -79,7 +79,15 @@ export function checkConsistency(
   }
 
   const byUserId = new Map<string, MappedUser[]>();
+  // CPR digits → the OS2mo persons whose FK users carry it (one person's several users share theirs).
+  const byCpr = new Map<string, Map<string, MappedUser>>();
   for (const m of users.values()) {
+    const cpr = m.user.Person.Cpr?.replace(/\D/g, "");
+    if (cpr) {
+      const persons = byCpr.get(cpr) ?? new Map<string, MappedUser>();
+      if (!persons.has(m.person.uuid)) persons.set(m.person.uuid, m);
+      byCpr.set(cpr, persons);
+    }
     for (const pos of m.user.Positions) {
       if (orgUnits.has(pos.OrgUnitUuid)) continue;
       issues.push({
@@ -95,6 +103,19 @@ export function checkConsistency(
     const list = byUserId.get(key);
     if (list) list.push(m);
     else byUserId.set(key, [m]);
+  }
+  for (const persons of byCpr.values()) {
+    if (persons.size < 2) continue;
+    const list = [...persons.values()].sort((a, b) => (a.person.uuid < b.person.uuid ? -1 : 1));
+    // The number itself is never shown: the persons are named instead.
+    issues.push({
+      severity: "warning",
+      code: "cpr-shared",
+      message: `${list.length} persons in OS2mo have the same CPR number: ${list.map((m) => describe(personRef(m.person))).join(", ")}.`,
+      objects: list.map((m) => personRef(m.person)),
+      fk: list.map((m) => ({ kind: "user" as const, uuid: m.user.Uuid })),
+      hint: "A CPR number belongs to one person: correct it in OS2mo, or merge the persons.",
+    });
   }
   for (const [userId, list] of byUserId) {
     if (list.length < 2) continue;

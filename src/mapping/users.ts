@@ -85,6 +85,9 @@ export function mapPersonUsers(
 ): MappedUser[] {
   const out: MappedUser[] = [];
   let reportedEngagements: Set<string> | undefined;
+  // Checked once per person, and only for a person who becomes an FK user.
+  let cpr: { value: string | undefined } | undefined;
+  const personCpr = () => (cpr ??= { value: checkedCpr(person, issues) }).value;
   for (const group of accountGroups(person, idx, p)) {
     const userKeyAccount = firstAccount(group.accounts, p.userKeySystemRank);
     if (!userKeyAccount && p.policy.filterUsersByItSystem) continue;
@@ -139,7 +142,7 @@ export function mapPersonUsers(
       Positions: included.map((i) => i.position),
       Person: {
         Name: p.policy.useNickname && person.nickname.trim() !== "" ? person.nickname : person.name,
-        Cpr: p.policy.syncCpr ? person.cpr_number : undefined,
+        Cpr: p.policy.syncCpr ? personCpr() : undefined,
       },
     };
 
@@ -189,4 +192,22 @@ function groupFkUuid(person: MoPerson, group: AccountGroup, p: PreparedPolicy, i
     hint: `In OS2mo, set the ${acc.itsystem.name} account's user_key to the user's FK Organisation uuid.`,
   });
   return person.uuid;
+}
+
+/**
+ * The person's CPR number for FK, when it is one: 10 digits (a dash between date and serial is allowed).
+ * Anything else is left out with a warning that names the person, never the number.
+ */
+function checkedCpr(person: MoPerson, issues: ConsistencyIssue[]): string | undefined {
+  const raw = person.cpr_number;
+  if (raw === null || raw === undefined || raw.trim() === "") return undefined;
+  if (/^\s*\d{6}-?\d{4}\s*$/.test(raw)) return raw;
+  issues.push({
+    severity: "warning",
+    code: "cpr-malformed",
+    message: `The CPR number of "${person.name}" (${person.uuid}) in OS2mo is not 10 digits; it is not sent to FK.`,
+    objects: [personRef(person)],
+    hint: "Correct the person's CPR number in OS2mo.",
+  });
+  return undefined;
 }

@@ -143,6 +143,35 @@ describe("user fields", () => {
     expect(users(b, { syncCpr: true }).get(P)?.Person.Cpr).toBe("0101901234");
   });
 
+  it("a CPR that is not 10 digits is left out with a warning naming the person, not the number", () => {
+    const b = base().person(P, "Nina", { cpr_number: "26046899" });
+    b.engagement(P, A, "Lærer");
+    b.engagement(P, B, "Pædagog");
+    const d = computeDesiredState(b.build(), policy({ syncCpr: true }));
+    expect(d.users.get(P)?.Person.Cpr).toBeUndefined();
+    const cprIssues = d.issues.filter((i) => i.code.startsWith("cpr-"));
+    expect(cprIssues).toEqual([
+      expect.objectContaining({ severity: "warning", code: "cpr-malformed", message: `The CPR number of "Nina" (${P}) in OS2mo is not 10 digits; it is not sent to FK.` }),
+    ]);
+    expect(JSON.stringify(d.issues)).not.toContain("26046899");
+    // With syncCpr off the number is not looked at.
+    expect(computeDesiredState(b.build(), policy()).issues.filter((i) => i.code.startsWith("cpr-"))).toEqual([]);
+  });
+
+  it("persons sharing a CPR are named in a warning, without the number", () => {
+    const Q = uid(0x101);
+    const b = base().person(P, "Nina", { cpr_number: "010190-1234" }).person(Q, "Nanna", { cpr_number: "0101901234" });
+    b.engagement(P, A, "Lærer");
+    b.engagement(Q, B, "Pædagog");
+    const d = computeDesiredState(b.build(), policy({ syncCpr: true }));
+    const shared = d.issues.filter((i) => i.code === "cpr-shared");
+    expect(shared).toHaveLength(1);
+    expect(shared[0]!.message).toContain("2 persons in OS2mo have the same CPR number:");
+    expect(shared[0]!.message).toContain(P);
+    expect(shared[0]!.message).toContain(Q);
+    expect(JSON.stringify(d.issues)).not.toMatch(/0101901234|010190-1234/);
+  });
+
   it.each([
     ["job function by default", null, "Lærer"],
     ["extension_1", "1", "Ext one"],
