@@ -73,6 +73,12 @@ describe("stsorg sandbox up", () => {
       const plan = await stsorg(["plan", "-e", "sandbox", "--summary", "--detailed-exitcode"], { cwd: project, env });
       expect(plan.stdout).toMatch(/Plan: \d+ to add/);
       expect(plan.code).toBe(2);
+      // Users get their email and phone numbers, as in the demo: the manifest maps the sandbox's address classes.
+      expect(manifest).toMatch(/emailScopeClasses: \[[0-9a-f-]{36}\]/);
+      const json = await stsorg(["plan", "-e", "sandbox", "--format", "json"], { cwd: project, env });
+      const users = (JSON.parse(json.stdout) as { changes: { kind: string; after?: { Email?: string; PhoneNumber?: string } }[] }).changes.filter((c) => c.kind === "user");
+      expect(users.filter((u) => u.after?.Email !== undefined).length).toBeGreaterThan(users.length / 2);
+      expect(users.filter((u) => u.after?.PhoneNumber !== undefined).length).toBeGreaterThan(0);
     } finally {
       child.kill("SIGINT");
     }

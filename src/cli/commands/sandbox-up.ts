@@ -3,7 +3,7 @@ import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 
 import type { Argv } from "yargs";
 import { UsageError } from "../../errors/index.js";
 import { createTestCa, issueOrganisationCertificate } from "../../sandbox/fk/index.js";
-import { generateMunicipality, readFixture, writeFixture, type MoFixture, type MunicipalitySize } from "../../sandbox/fixtures/index.js";
+import { FIXTURE_KEYS, generateMunicipality, readFixture, writeFixture, type MoFixture, type MunicipalitySize } from "../../sandbox/fixtures/index.js";
 import { copenhagenDate, startOs2moSandbox, type Os2moSandbox } from "../../sandbox/os2mo/index.js";
 import { startOs2syncSandbox, type Os2syncSandbox } from "../../sandbox/os2sync/index.js";
 import type { Command } from "../command.js";
@@ -129,6 +129,30 @@ export interface SandboxManifestInput {
   certificatePath: string;
   /** The agreement's start date (yyyy-mm-dd). */
   validFrom: string;
+  /** OS2mo address classes that become a user's Email, PhoneNumber and Landline (as the demo maps them). */
+  scopeClasses?: ScopeClasses;
+}
+
+export interface ScopeClasses {
+  email: string[];
+  phone: string[];
+  landline: string[];
+}
+
+/**
+ * The address classes of a generated municipality (found by their user_key, so any seed works) that the
+ * demo maps to a user's Email, PhoneNumber and Landline. A fixture file without them gives empty lists.
+ */
+export function scopeClassesOf(fixture: MoFixture): ScopeClasses {
+  const facets = new Map(fixture.facets.map((f) => [f.uuid, f.user_key]));
+  const find = (facet: string, userKey: string) =>
+    fixture.classes.filter((c) => c.user_key === userKey && facets.get(c.facet) === facet).map((c) => c.uuid);
+  const K = FIXTURE_KEYS;
+  return {
+    email: find("employee_address_type", K.employeeAddress.email),
+    phone: find("employee_address_type", K.employeeAddress.phone),
+    landline: [...find("employee_address_type", K.employeeAddress.landline), ...find("org_unit_address_type", K.unitAddress.landline)],
+  };
 }
 
 /**
@@ -191,11 +215,23 @@ export function sandboxManifest(m: SandboxManifestInput): string {
     `    topUnitUuid: ${m.topUnitUuid}`,
     `    syncManagers: true`,
     `    uuidFromItSystems: ["FK-org uuid"]`,
+    ...scopeLines(m.scopeClasses),
     `  state:`,
     `    backend: local`,
     `    path: .stsorg/state/${m.name}.json`,
     ``,
   ].join("\n");
+}
+
+function scopeLines(c: ScopeClasses | undefined): string[] {
+  if (c === undefined || c.email.length + c.phone.length + c.landline.length === 0) return [];
+  const list = (key: string, uuids: string[]) => (uuids.length > 0 ? [`    ${key}: [${uuids.join(", ")}]`] : []);
+  return [
+    `    # Address classes of the sandbox OS2mo that become a user's Email, PhoneNumber and Landline.`,
+    ...list("emailScopeClasses", c.email),
+    ...list("phoneScopeClasses", c.phone),
+    ...list("landlineScopeClasses", c.landline),
+  ];
 }
 
 async function loadFixture(args: SandboxUpArgs, io: CliIo, today: string): Promise<{ fixture: MoFixture; source: string }> {
@@ -295,6 +331,7 @@ export async function runSandboxUp(args: SandboxUpArgs, io: CliIo): Promise<numb
       secretVariable,
       certificatePath: certFromRoot.startsWith("..") ? certFile : certFromRoot,
       validFrom: copenhagenDate(io.now()),
+      scopeClasses: scopeClassesOf(fixture),
       ...(args.apiKeyEnv !== undefined ? { apiKeyVariable: args.apiKeyEnv } : {}),
     });
     if (manifestFile !== undefined) await writeFileAtomic(manifestFile, manifest);
