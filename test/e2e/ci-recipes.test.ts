@@ -158,7 +158,13 @@ describe("the CI recipes in docs/ci", () => {
       expect(drifted.stderr).toContain("Drift: STS Organisation (demo) was changed outside stsorg");
       expect(drifted.stdout).toContain(`${unit.registration.Name} (rettet i FK)`);
 
-      // Promotion check: exit 2 fails the step while prod lags behind test, passes once promoted.
+      // Promotion check: the shipped pair is current; a policy change reviewed in test makes prod lag
+      // behind (exit 2 fails the step) until it is promoted.
+      expect((await runBlock(block("promote"), project)).code).toBe(0);
+      const testYaml = join(project, "environments", "test.yaml");
+      const tightened = readFileSync(testYaml, "utf8").replace("maxDeletes: { count: 50, percent: 5 }", "maxDeletes: { count: 40, percent: 4 }");
+      expect(tightened).toContain("count: 40");
+      writeFileSync(testYaml, tightened);
       const behind = await runBlock(block("promote"), project);
       expect(behind.code).toBe(2);
       expect(behind.stderr).toContain("is not current with");
