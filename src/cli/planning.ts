@@ -3,6 +3,7 @@ import { UsageError } from "../errors/index.js";
 import { parseAddress, type ActualState, type DesiredState, type Plan, type RefreshMode, type ResourceAddress, type StateFile } from "../model/index.js";
 import { computePlan } from "../plan/index.js";
 import type { ReadMoStats } from "../sources/os2mo/index.js";
+import type { WithLockOptions } from "../state/index.js";
 import type { CommandContext } from "./context.js";
 import type { CliIo } from "./io.js";
 import { withViewContext } from "./planview.js";
@@ -24,6 +25,14 @@ export interface PlanOutcome {
 }
 
 export const REFRESH_MODES: RefreshMode[] = ["hierarchy", "full", "none", "fk"];
+
+/** What plan and apply say while they wait for the state lock, and when they take over an expired one. */
+export function lockNotices(io: CliIo): Pick<WithLockOptions, "onWait" | "onTakeOver"> {
+  return {
+    onWait: (h) => io.stderr.write(`Waiting for the state lock held by ${h.Who} (${h.Operation})...\n`),
+    onTakeOver: (p) => io.stderr.write(`Took over the state lock of ${p.Who} (${p.Operation}, ID ${p.ID}), which had expired at ${p.Expires}.\n`),
+  };
+}
 
 /** `--allow-deletes N` (null when not given): a whole number of deletes, 0 or more. */
 export function parseAllowDeletes(value: unknown): number | null {

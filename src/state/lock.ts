@@ -106,6 +106,8 @@ export interface WithLockOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Called once when the first attempt finds the lock held and we are going to wait. */
   onWait?: (holder: LockInfo) => void;
+  /** Called once when the lock was taken over from a run whose lock had expired. */
+  onTakeOver?: (previous: NonNullable<LockInfo["TakenOver"]>) => void;
 }
 
 export const DEFAULT_LOCK_TTL_MS = 120_000;
@@ -151,6 +153,7 @@ export async function withLock<T>(
     }
   }
 
+  if (lock.TakenOver) opts.onTakeOver?.(lock.TakenOver);
   const lostController = new AbortController();
   let beating: Promise<unknown> | undefined;
   const timer = setInterval(() => {

@@ -17,7 +17,7 @@ import { openContext, type CommandContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import type { CliIo } from "../io.js";
 import { readPlanFile } from "../planfile.js";
-import { makePlan, parseAllowDeletes, parseTargets } from "../planning.js";
+import { lockNotices, makePlan, parseAllowDeletes, parseTargets } from "../planning.js";
 import { renderPlan, withNewline, type PlanFormat } from "../planview.js";
 import { TOOL_VERSION } from "../version.js";
 import { withPlanOptions, withViewOptions } from "./plan.js";
@@ -69,7 +69,7 @@ async function runApply(args: Record<string, unknown>, io: CliIo): Promise<numbe
   try {
     return await withLock(
       ctx.backend,
-      { operation: "apply", environment: ctx.env.name, who: whoAmI(), lockTimeoutMs, now: () => io.now(), onWait: (h) => io.stderr.write(`Waiting for the state lock held by ${h.Who} (${h.Operation})...\n`) },
+      { operation: "apply", environment: ctx.env.name, who: whoAmI(), lockTimeoutMs, now: () => io.now(), ...lockNotices(io) },
       async (lock, lost) => {
         let plan: Plan;
         if (saved) {

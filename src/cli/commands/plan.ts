@@ -8,7 +8,7 @@ import { openContext } from "../context.js";
 import { parseDuration } from "../duration.js";
 import type { CliIo } from "../io.js";
 import { writePlanFile } from "../planfile.js";
-import { makePlan, parseAllowDeletes, parseTargets, REFRESH_MODES } from "../planning.js";
+import { lockNotices, makePlan, parseAllowDeletes, parseTargets, REFRESH_MODES } from "../planning.js";
 import { PLAN_FORMATS, renderPlan, withNewline, type PlanFormat } from "../planview.js";
 
 /** Options shared by `plan` and `apply` (which plans first when given no plan file). */
@@ -58,7 +58,7 @@ async function runPlan(args: Record<string, unknown>, io: CliIo): Promise<number
       });
     const outcome = args.lock === false
       ? await run()
-      : await withLock(ctx.backend, { operation: "plan", environment: ctx.env.name, who: whoAmI(), lockTimeoutMs, now: () => io.now(), onWait: (h) => io.stderr.write(`Waiting for the state lock held by ${h.Who} (${h.Operation})...\n`) }, (lock) => run(lock.ID));
+      : await withLock(ctx.backend, { operation: "plan", environment: ctx.env.name, who: whoAmI(), lockTimeoutMs, now: () => io.now(), ...lockNotices(io) }, (lock) => run(lock.ID));
     const { plan, desired } = outcome;
     const text = renderPlan(plan, {
       format: args.format as PlanFormat,

@@ -22,6 +22,7 @@ import { withEnvironment, type Command } from "../command.js";
 import { loadEnv } from "../context.js";
 import { parseDuration } from "../duration.js";
 import type { CliIo } from "../io.js";
+import { lockNotices } from "../planning.js";
 import { TOOL_VERSION } from "../version.js";
 
 /** `stsorg state <subcommand>`: inspect and repair the state, as `terraform state …` does. */
@@ -158,6 +159,7 @@ export async function runState(a: StateArgs, deps: StateRunDeps): Promise<number
     lockTimeoutMs: deps.lockTimeoutMs ?? 0,
     now: () => io.now(),
     onWait: () => io.stderr.write("Acquiring state lock. This may take a few moments...\n"),
+    onTakeOver: lockNotices(io).onTakeOver,
   });
   switch (a.action) {
     case "list": {

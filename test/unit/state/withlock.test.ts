@@ -72,6 +72,21 @@ describe("withLock", () => {
     expect(await me.currentLock()).toBeNull();
   });
 
+  it("takes over an expired lock and says whose it was", async () => {
+    const clock = fakeClock();
+    const store = memoryStore();
+    const crashed = await new MemoryStateBackend({ store, now: clock.now }).lock({ operation: "apply", who: "ci@runner-7", ttlMs: 60_000 });
+    clock.advance(120_000);
+    const taken: string[] = [];
+    const result = await withLock(
+      new MemoryStateBackend({ store, now: clock.now }),
+      { operation: "plan", who: "me@laptop", now: clock.now, sleep: clock.sleep, heartbeatMs: 60_000, onTakeOver: (p) => taken.push(`${p.Who} ${p.Operation} ${p.ID}`) },
+      async () => "done",
+    );
+    expect(result).toBe("done");
+    expect(taken).toEqual([`ci@runner-7 apply ${crashed.ID}`]);
+  });
+
   it("signals a lost lock when the heartbeat finds it taken away", async () => {
     const store = memoryStore();
     const me = new MemoryStateBackend({ store });
