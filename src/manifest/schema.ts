@@ -105,7 +105,7 @@ function findingFor(err: ErrorObject, root: unknown): Finding | undefined {
       return { ...base, code: "schema.type", message, at };
     }
     case "pattern":
-      return { ...base, code: "schema.pattern", message: patternMessage(err.schemaPath, String(params.pattern), at), at };
+      return { ...base, code: "schema.pattern", message: patternMessage(err.schemaPath, String(params.pattern), at, err.data), at };
     case "format":
       return {
         ...base,
@@ -118,8 +118,12 @@ function findingFor(err: ErrorObject, root: unknown): Finding | undefined {
   }
 }
 
-function patternMessage(schemaPath: string, pattern: string, at: DocPath): string {
-  if (schemaPath.includes("/secretRef/")) return `is a literal secret: ${SECRET_HINT}`;
+function patternMessage(schemaPath: string, pattern: string, at: DocPath, value: unknown): string {
+  if (schemaPath.includes("/secretRef/")) {
+    // `${env:NAME` (no closing brace), `${ENV:NAME}`, `${vault:…}`: meant as a reference, not written as one.
+    if (typeof value === "string" && value.trim().startsWith("${")) return "is not a secret reference as stsorg reads them: write ${env:NAME} or ${file:PATH}";
+    return `is a literal secret: ${SECRET_HINT}`;
+  }
   if (schemaPath.includes("/uuid/")) return "must be a UUID (8-4-4-4-12 hexadecimal digits)";
   if (schemaPath.includes("/httpUrl/")) return "must be an http:// or https:// URL";
   if (schemaPath.includes("/sqlName/")) return "must be an SQL identifier (letters, digits, underscore)";

@@ -92,6 +92,15 @@ const cases: Case[] = [
     exit: 1,
   },
   {
+    name: "a secret reference without its closing brace",
+    text: change(F, 'password: "${env:FIXTURE_CERT_PASSWORD}"', 'password: "${env:FIXTURE_CERT_PASSWORD"'),
+    code: "schema.pattern",
+    message: /is not a secret reference as stsorg reads them: write \$\{env:NAME\} or \$\{file:PATH\}/,
+    at: '"${env:FIXTURE_CERT_PASSWORD"',
+    path: "spec.certificate.password",
+    exit: 1,
+  },
+  {
     name: "person-name templates in the sync policy",
     text: change(F, "    syncCpr: false", '    syncCpr: false\n    templates: { person.name: "{{ name }}" }'),
     code: "schema.unknown-key",
