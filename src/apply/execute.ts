@@ -426,17 +426,18 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   if (fatal !== undefined) throw fatal;
   if (refused !== undefined) throw refused;
 
+  const interrupted = signal?.aborted === true;
   return {
     ...result,
     writes,
     failures,
     skipped,
     notStarted,
-    interrupted: signal?.aborted === true,
+    interrupted,
     serial: ws.serial,
     stateWrites: ws.writes,
     summaryLine: () =>
-      summaryLine(result, { interrupted: signal?.aborted === true, failed: failures.length, skipped: skipped.length, notStarted: notStarted.length }),
+      summaryLine(result, { interrupted, failed: failures.length, skipped: skipped.length, notStarted: notStarted.length }),
   };
 }
 

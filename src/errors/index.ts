@@ -20,6 +20,18 @@ export interface ErrorContext {
   cause?: unknown;
 }
 
+/** Why a file could not be read, for a message: "does not exist", "is a directory", … */
+export function unreadableFile(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === "ENOENT"
+    ? "does not exist"
+    : code === "EISDIR"
+      ? "is a directory"
+      : code === "EACCES"
+        ? "is not readable (permission denied)"
+        : `cannot be read (${code ?? "error"})`;
+}
+
 export abstract class StsorgError extends Error {
   abstract override readonly name: string;
   readonly file?: string;

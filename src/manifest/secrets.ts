@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
-import { SecretError } from "../errors/index.js";
+import { SecretError, unreadableFile } from "../errors/index.js";
 import type { SecretRef } from "./types.js";
 
 const REF = /^\$\{(env|file):([^}]+)\}$/;
@@ -53,9 +53,7 @@ export async function resolveSecret(ref: SecretRef, opts: SecretOptions): Promis
   try {
     text = await readFile(path, "utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "is not readable (permission denied)" : `cannot be read (${code ?? "error"})`;
-    throw new SecretError(`secret file ${path} ${why} (referenced as ${ref.ref})`, {
+    throw new SecretError(`secret file ${path} ${unreadableFile(e)} (referenced as ${ref.ref})`, {
       hint: "Create the file with the secret as its only content, readable by the user running stsorg.",
     });
   }

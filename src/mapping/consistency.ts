@@ -1,4 +1,4 @@
-import type { ConsistencyIssue, MoObjectRef, MoOrgUnit, OrgUnitRegistration } from "../model/index.js";
+import { normaliseCpr, type ConsistencyIssue, type MoObjectRef, type MoOrgUnit, type OrgUnitRegistration } from "../model/index.js";
 import { describe, personRef, unitRef } from "./issues.js";
 import type { MappedUser } from "./users.js";
 
@@ -82,7 +82,7 @@ export function checkConsistency(
   // CPR digits → the OS2mo persons whose FK users carry it (one person's several users share theirs).
   const byCpr = new Map<string, Map<string, MappedUser>>();
   for (const m of users.values()) {
-    const cpr = m.user.Person.Cpr?.replace(/\D/g, "");
+    const cpr = normaliseCpr(m.user.Person.Cpr);
     if (cpr) {
       const persons = byCpr.get(cpr) ?? new Map<string, MappedUser>();
       if (!persons.has(m.person.uuid)) persons.set(m.person.uuid, m);

@@ -80,13 +80,7 @@ async function runApply(args: Record<string, unknown>, io: CliIo): Promise<numbe
               hint: `Apply it with -e ${plan.environment.name}, or make a plan for this environment.`,
             });
           }
-          try {
-            checkPlanApplicable(plan, { state: await ctx.backend.read(), manifestSha256: ctx.env.sha256, now: io.now(), maxPlanAgeMs });
-          } catch (e) {
-            // The refusal is about this file: name it.
-            if (e instanceof PlanRefusedError && e.file === undefined) throw new PlanRefusedError(e.message, { file: planFile, ...(e.hint ? { hint: e.hint } : {}), cause: e });
-            throw e;
-          }
+          checkPlanApplicable(plan, { state: await ctx.backend.read(), manifestSha256: ctx.env.sha256, now: io.now(), maxPlanAgeMs, ...(planFile !== undefined ? { file: planFile } : {}) });
         } else {
           const outcome = await makePlan(ctx, io, {
             refresh: args.refresh as RefreshMode,

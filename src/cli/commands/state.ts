@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import type { Argv } from "yargs";
-import { LockError, StateError, UsageError } from "../../errors/index.js";
+import { LockError, StateError, unreadableFile, UsageError } from "../../errors/index.js";
 import { isHashedCpr, parseAddress, type StateFile, type StateResource } from "../../model/index.js";
 import {
   decodeState,
@@ -190,9 +190,7 @@ export async function runState(a: StateArgs, deps: StateRunDeps): Promise<number
       try {
         text = await readFile(path, "utf8");
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "is not readable (permission denied)" : `cannot be read (${code ?? "error"})`;
-        throw new StateError(`the state file to push ${why}`, { file: a.file, hint: "Give a state file, e.g. one written by `stsorg state pull > FILE`." });
+        throw new StateError(`the state file to push ${unreadableFile(e)}`, { file: a.file, hint: "Give a state file, e.g. one written by `stsorg state pull > FILE`." });
       }
       const incoming = decodeState(text, { source: path, checksumOptional: true, ignoreChecksum: a.force });
       const state = await backend.read();

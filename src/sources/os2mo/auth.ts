@@ -51,7 +51,10 @@ export class KeycloakTokenSource {
     const c = this.client;
     const answer = await this.http.post(
       this.tokenUrl,
-      { form: { grant_type: "client_credentials", client_id: c.clientId, client_secret: c.clientSecret } },
+      {
+        form: { grant_type: "client_credentials", client_id: c.clientId, client_secret: c.clientSecret },
+        unreachableHint: "Check that spec.os2mo.auth.authServer is right and the auth server (Keycloak) is reachable from here.",
+      },
       "token request",
     );
     let body: { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } = {};

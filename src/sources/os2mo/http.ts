@@ -108,7 +108,13 @@ export class Os2moHttp {
    */
   async post(
     url: string,
-    request: { json?: unknown; form?: Record<string, string>; headers?: Record<string, string> },
+    request: {
+      json?: unknown;
+      form?: Record<string, string>;
+      headers?: Record<string, string>;
+      /** What to check when no answer comes (default: spec.os2mo.url). */
+      unreachableHint?: string;
+    },
     what: string,
     shouldStop: () => boolean = () => false,
   ): Promise<HttpAnswer> {
@@ -141,9 +147,8 @@ export class Os2moHttp {
         if (answer) return answer;
         throw new RemoteError(system, `${what} to ${url} failed after ${attempt} attempts: ${failure}`, {
           hint:
-            what === "token request"
-              ? "Check that spec.os2mo.auth.authServer is right and the auth server (Keycloak) is reachable from here."
-              : "Check that spec.os2mo.url is right and OS2mo is reachable from here; raise spec.os2mo.timeoutMs for a slow OS2mo.",
+            request.unreachableHint ??
+            "Check that spec.os2mo.url is right and OS2mo is reachable from here; raise spec.os2mo.timeoutMs for a slow OS2mo.",
         });
       }
       this.stats.retries++;
