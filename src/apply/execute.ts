@@ -387,7 +387,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
         ws.addPending(entry);
       }
       try {
-        await ws.persist(deps.backend, deps.lockId);
+        await ws.persist(deps.backend, deps.lockId, { interim: true });
       } catch (e) {
         fatal = e;
         for (const i of batch) {
@@ -415,7 +415,8 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
       notStarted.push({ address: c.address, name: c.name, action: c.action });
     }
   });
-  if (ws.dirty && fatal === undefined) {
+  // The last persist is whole (with the local backend: the file is rewritten and its journal removed).
+  if ((ws.dirty || ws.interimWrites > 0) && fatal === undefined) {
     try {
       await ws.persist(deps.backend, deps.lockId);
     } catch (e) {

@@ -1,5 +1,5 @@
 import type { ExpectedVersion, StateBackend } from "../state/index.js";
-import { compareAddress, sealResource } from "../state/index.js";
+import { compareAddress, sealResource, sealValue } from "../state/index.js";
 import type { PendingWrite, ResourceAddress, StateFile, StateResource } from "../model/index.js";
 
 /**
@@ -18,13 +18,15 @@ export class WorkingState {
   private nextSerial: number;
   dirty = false;
   writes = 0;
+  /** Persists since the last whole one (see persist). */
+  interimWrites = 0;
 
   constructor(state: StateFile, stored: boolean, toolVersion?: string) {
     const { resources, pending, serial, ...header } = state;
     this.header = { ...header, tool_version: toolVersion ?? header.tool_version };
     for (const r of resources) this.resources.set(r.address, sealResource(r));
     this.addedAddresses = [...this.resources.keys()];
-    for (const p of pending) this.pending.set(p.id, p);
+    for (const p of pending) this.pending.set(p.id, sealValue(p));
     this.version = stored ? { lineage: state.lineage, serial } : { lineage: null, serial: null };
     this.nextSerial = stored ? serial + 1 : serial;
   }
@@ -49,8 +51,9 @@ export class WorkingState {
     this.dirty = true;
   }
 
+  /** Records a journal entry; it is sealed (frozen), so an interim persist can tell it unchanged. */
   addPending(p: PendingWrite): void {
-    this.pending.set(p.id, p);
+    this.pending.set(p.id, sealValue(p));
     this.dirty = true;
   }
 
@@ -78,14 +81,17 @@ export class WorkingState {
   /**
    * Writes the current content (compare-and-swap against what this run last wrote). The snapshot is
    * taken synchronously, so outcomes recorded while the write is under way go into the next persist.
+   * `interim`: more persists follow, so the backend may store only what changed (see WriteOptions); the
+   * last persist of a run is whole.
    */
-  async persist(backend: StateBackend, lockId?: string): Promise<number> {
+  async persist(backend: StateBackend, lockId?: string, opts: { interim?: boolean } = {}): Promise<number> {
     const next = this.snapshot();
     this.dirty = false;
     const expected: ExpectedVersion = { ...this.version };
     if (lockId !== undefined) expected.lockId = lockId;
+    const interim = opts.interim === true;
     try {
-      await backend.write(next, expected);
+      await backend.write(next, expected, { interim });
     } catch (e) {
       this.dirty = true;
       throw e;
@@ -93,6 +99,7 @@ export class WorkingState {
     this.version = { lineage: next.lineage, serial: next.serial };
     this.nextSerial = next.serial + 1;
     this.writes++;
+    this.interimWrites = interim ? this.interimWrites + 1 : 0;
     return next.serial;
   }
 }

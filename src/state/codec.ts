@@ -99,7 +99,7 @@ interface EncodedResource {
  * kept encoding can never go stale. Others (any caller's plain objects) are encoded afresh every time.
  */
 const encoded = new WeakMap<StateResource, EncodedResource>();
-const sealed = new WeakSet<StateResource>();
+const sealed = new WeakSet<object>();
 
 /**
  * Makes a resource immutable (deeply frozen) so that its encoding is computed once and reused by every
@@ -111,6 +111,25 @@ export function sealResource<R extends StateResource>(r: R): R {
     sealed.add(r);
   }
   return r;
+}
+
+/** Deeply freezes a value (a journal entry) so that a state journal can tell it unchanged by identity. */
+export function sealValue<T extends object>(v: T): T {
+  if (!sealed.has(v)) {
+    deepFreeze(v);
+    sealed.add(v);
+  }
+  return v;
+}
+
+/** True for values sealed with sealResource or sealValue: their content cannot have changed. */
+export function isSealed(v: object): boolean {
+  return sealed.has(v);
+}
+
+/** A resource's canonical compact JSON, UTF-8 (kept for sealed resources). */
+export function compactResourceJson(r: StateResource): Buffer {
+  return encodedResource(r).compact;
 }
 
 function encodedResource(r: StateResource): EncodedResource {
@@ -195,11 +214,8 @@ export function decodeState(text: string, opts: DecodeOptions): StateFile {
     const actual = stateChecksum(obj as unknown as StateFile);
     if (checksum !== actual) return refuse("does not match its checksum; it is damaged or was edited by hand and was not used.");
   }
-  const validate = validator();
-  if (!validate(obj)) {
-    const first = (validate.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`);
-    return refuse(`does not match the state schema: ${first.join("; ")}.`);
-  }
+  const invalid = schemaProblems(obj);
+  if (invalid !== undefined) return refuse(`does not match the state schema: ${invalid}.`);
   delete obj.checksum;
   const state = obj as unknown as StateFile;
   if (opts.identity) checkIdentity(state, opts.identity, opts.source);
@@ -220,6 +236,16 @@ export function checkIdentity(state: StateFile, identity: StateIdentity, source:
       hint: "Check spec.state in the manifest: each environment needs its own state.",
     });
   }
+}
+
+/** The first few schema violations of a state, or undefined when it is valid. */
+export function schemaProblems(state: object): string | undefined {
+  const validate = validator();
+  if (validate(state)) return undefined;
+  return (validate.errors ?? [])
+    .slice(0, 3)
+    .map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`)
+    .join("; ");
 }
 
 function validator(): ValidateFunction {

@@ -2,10 +2,11 @@
  * State: the StateFile helpers, the StateBackend interface with its local-file and in-memory
  * implementations, locking (withLock, heartbeat) and the stored encoding (checksum, schema validation).
  */
-export type { StateBackend, ExpectedVersion, LockRequest, LockInfo, StateIdentity } from "./types.js";
+export type { StateBackend, ExpectedVersion, WriteOptions, LockRequest, LockInfo, StateIdentity } from "./types.js";
 export { versionOf } from "./types.js";
 export { newState, attributesSha256, putResource, removeResource, findResource, compareAddress, type NewStateInit } from "./helpers.js";
-export { encodeState, encodeStateChunks, decodeState, sealResource, stateChecksum, checkIdentity, type DecodeOptions } from "./codec.js";
+export { encodeState, encodeStateChunks, decodeState, sealResource, sealValue, stateChecksum, checkIdentity, type DecodeOptions } from "./codec.js";
+export { diffStates, applyDelta, encodeDelta, replayJournal, type StateDelta } from "./delta.js";
 export {
   withLock,
   whoAmI,

@@ -5,12 +5,13 @@ import { basename, dirname, resolve } from "node:path";
 import { StateError } from "../errors/index.js";
 import type { StateFile } from "../model/index.js";
 import { checkCas, checkLockHeld, noLockError } from "./cas.js";
-import { decodeState, encodeStateChunks } from "./codec.js";
+import { decodeState, encodeStateChunks, schemaProblems } from "./codec.js";
+import { diffStates, encodeDelta, replayJournal, type StateDelta } from "./delta.js";
 import { isExpired, lockedError, newLockInfo } from "./lock.js";
-import type { ExpectedVersion, LockInfo, LockRequest, StateBackend, StateIdentity } from "./types.js";
+import type { ExpectedVersion, LockInfo, LockRequest, StateBackend, StateIdentity, WriteOptions } from "./types.js";
 
 export interface LocalBackendOptions {
-  /** The state file. Next to it live `<path>.backup`, `<path>.lock` and, briefly, `<path>.mutex`. */
+  /** The state file. Next to it live `<path>.backup`, `<path>.lock`, during an apply `<path>.journal`, and, briefly, `<path>.mutex`. */
   path: string;
   identity?: StateIdentity;
   now?: () => Date;
@@ -22,27 +23,54 @@ export interface LocalBackendOptions {
 const MUTEX_STALE_MS = 30_000;
 const MUTEX_WAIT_MS = 45_000;
 
+interface FileStamp {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/** What is stored: the state file and its journal as last seen by this handle. */
+interface Stored {
+  file: FileStamp;
+  journal: FileStamp | null;
+  /** Bytes of the journal holding whole lines that are part of the state; the rest is appended over. */
+  journalValidBytes: number;
+  lineage: string;
+  serial: number;
+}
+
 /**
  * The default backend: one JSON file. Writes are atomic and durable (temp file in the same folder, fsync,
  * rename, fsync of the folder), so a crash leaves either the old or the new state, never a mix; the
  * version being replaced is kept as `<path>.backup` (a hard link, so large states cost no copy).
+ *
+ * Interim writes (apply's journal batches, see WriteOptions) are appended to `<path>.journal` as the
+ * difference from the version before (see delta.ts), fsynced before the write returns; the next whole
+ * write (apply's last) replaces the file and removes the journal. Reading applies the journal, so every
+ * reader sees the latest version.
+ *
  * The lock is `<path>.lock` (created with link(2), which fails if it exists). Compare-and-swap checks,
- * lock takeovers and heartbeats run under `<path>.mutex` so that two processes cannot interleave them.
+ * journal appends, lock takeovers and heartbeats run under `<path>.mutex` so that two processes cannot
+ * interleave them.
  */
 export class LocalStateBackend implements StateBackend {
   readonly path: string;
   readonly backupPath: string;
   readonly lockPath: string;
+  readonly journalPath: string;
   private readonly mutexPath: string;
   private readonly now: () => Date;
   private readonly newId: () => string;
-  /** The version of the file as this handle last read or wrote it, to avoid re-parsing a large file per write. */
-  private cache: { ino: number; size: number; mtimeMs: number; lineage: string; serial: number } | undefined;
+  /** The stored version as this handle last read or wrote it, to avoid re-parsing a large file per write. */
+  private cache: Stored | undefined;
+  /** The state this handle last read or wrote (its own arrays): what an interim write is a difference from. */
+  private last: StateFile | undefined;
 
   constructor(private readonly opts: LocalBackendOptions) {
     this.path = resolve(opts.path);
     this.backupPath = this.path + ".backup";
     this.lockPath = this.path + ".lock";
+    this.journalPath = this.path + ".journal";
     this.mutexPath = this.path + ".mutex";
     this.now = opts.now ?? (() => new Date());
     this.newId = opts.newId ?? randomUUID;
@@ -53,6 +81,93 @@ export class LocalStateBackend implements StateBackend {
   }
 
   async read(): Promise<StateFile | null> {
+    const loaded = await this.load(this.opts.identity);
+    if (loaded === null) return null;
+    this.remember(loaded.state);
+    return loaded.state;
+  }
+
+  async write(next: StateFile, expected: ExpectedVersion, options?: WriteOptions): Promise<void> {
+    const last = this.last;
+    const delta =
+      options?.interim === true && last !== undefined && last.lineage === expected.lineage && last.serial === expected.serial
+        ? diffStates(last, next)
+        : undefined;
+    if (delta !== undefined) return this.append(delta, next, expected);
+    await mkdir(dirname(this.path), { recursive: true });
+    const chunks = encodeStateChunks(next);
+    // The slow part (writing and syncing a possibly large file) happens outside the mutex.
+    const tmp = `${this.path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    try {
+      await writeDurable(tmp, chunks).catch((e: unknown) => {
+        throw new StateError(`Cannot write state ${this.path}: ${(e as Error).message}`, { file: this.path, cause: e });
+      });
+      await this.withMutex(async () => {
+        checkLockHeld(await this.readLock(), expected.lockId, this.describe());
+        const stored = await this.storedVersion();
+        checkCas(stored, next, expected, this.describe());
+        const hadJournal = stored !== null && this.cache?.journal != null;
+        try {
+          if (stored !== null) await this.keepBackup();
+          await rename(tmp, this.path);
+        } catch (e) {
+          throw new StateError(`Cannot write state ${this.path}: ${(e as Error).message}`, { file: this.path, cause: e });
+        }
+        await fsyncDir(dirname(this.path));
+        // The new file holds everything the journal did; a crash before this unlink leaves lines that
+        // reading skips (their serials are older than the file's).
+        if (hadJournal) {
+          await unlink(this.journalPath).catch((e: unknown) => {
+            if (!isErrno(e, "ENOENT")) throw e;
+          });
+          await fsyncDir(dirname(this.path));
+        }
+        const st = await stat(this.path);
+        this.cache = { file: stampOf(st), journal: null, journalValidBytes: 0, lineage: next.lineage, serial: next.serial };
+        this.remember(next);
+      });
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /** An interim write: one line appended to the journal (after any torn or left-over tail is cut off). */
+  private async append(delta: StateDelta, next: StateFile, expected: ExpectedVersion): Promise<void> {
+    const line = encodeDelta(delta);
+    await this.withMutex(async () => {
+      checkLockHeld(await this.readLock(), expected.lockId, this.describe());
+      const stored = await this.storedVersion();
+      checkCas(stored, next, expected, this.describe());
+      const cached = this.cache!;
+      try {
+        const fh = await open(this.journalPath, "a", 0o600);
+        try {
+          if (cached.journal !== null && cached.journal.size !== cached.journalValidBytes) await fh.truncate(cached.journalValidBytes);
+          await writeChunks(fh, [line]);
+          await fh.sync();
+          const st = await fh.stat();
+          this.cache = { file: cached.file, journal: stampOf(st), journalValidBytes: st.size, lineage: next.lineage, serial: next.serial };
+        } finally {
+          await fh.close();
+        }
+        if (cached.journal === null) await fsyncDir(dirname(this.path));
+      } catch (e) {
+        this.cache = undefined;
+        throw new StateError(`Cannot write state journal ${this.journalPath}: ${(e as Error).message}`, { file: this.journalPath, cause: e });
+      }
+      this.remember(next);
+    });
+  }
+
+  private remember(state: StateFile): void {
+    this.last = { ...state, resources: [...state.resources], pending: [...state.pending] };
+  }
+
+  /**
+   * The stored state with its journal applied, and what was read; null when there is no state file.
+   * Sets the cache.
+   */
+  private async load(identity: StateIdentity | undefined): Promise<{ state: StateFile } | null> {
     let text: string;
     let st;
     try {
@@ -64,43 +179,59 @@ export class LocalStateBackend implements StateBackend {
         await fh.close();
       }
     } catch (e) {
-      if (isErrno(e, "ENOENT")) return null;
+      if (isErrno(e, "ENOENT")) {
+        if (await exists(this.journalPath)) {
+          throw new StateError(`State journal ${this.journalPath} exists, but the state file ${this.path} does not; the journal alone is not a state.`, {
+            file: this.journalPath,
+            hint: "Restore the state file (or its .backup) next to the journal, or move the journal away to start without state.",
+          });
+        }
+        return null;
+      }
       throw new StateError(`Cannot read state ${this.path}: ${(e as Error).message}`, { file: this.path, cause: e });
     }
-    const state = decodeState(text, {
+    const base = decodeState(text, {
       source: this.path,
       backup: (await exists(this.backupPath)) ? this.backupPath : undefined,
-      identity: this.opts.identity,
+      identity,
     });
-    this.cache = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, lineage: state.lineage, serial: state.serial };
-    return state;
-  }
-
-  async write(next: StateFile, expected: ExpectedVersion): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
-    const chunks = encodeStateChunks(next);
-    // The slow part (writing and syncing a possibly large file) happens outside the mutex.
-    const tmp = `${this.path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    let journal: Buffer | undefined;
+    let jst;
     try {
-      await writeDurable(tmp, chunks).catch((e: unknown) => {
-        throw new StateError(`Cannot write state ${this.path}: ${(e as Error).message}`, { file: this.path, cause: e });
-      });
-      await this.withMutex(async () => {
-        checkLockHeld(await this.readLock(), expected.lockId, this.describe());
-        checkCas(await this.storedVersion(), next, expected, this.describe());
-        try {
-          if (await exists(this.path)) await this.keepBackup();
-          await rename(tmp, this.path);
-        } catch (e) {
-          throw new StateError(`Cannot write state ${this.path}: ${(e as Error).message}`, { file: this.path, cause: e });
-        }
-        await fsyncDir(dirname(this.path));
-        const st = await stat(this.path);
-        this.cache = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, lineage: next.lineage, serial: next.serial };
-      });
-    } finally {
-      await unlink(tmp).catch(() => undefined);
+      const fh = await open(this.journalPath, "r");
+      try {
+        jst = await fh.stat();
+        journal = await fh.readFile();
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      if (!isErrno(e, "ENOENT")) throw new StateError(`Cannot read state journal ${this.journalPath}: ${(e as Error).message}`, { file: this.journalPath, cause: e });
     }
+    let state = base;
+    let validBytes = 0;
+    if (journal !== undefined && jst !== undefined) {
+      const replayed = replayJournal(base, journal, this.journalPath);
+      state = replayed.state;
+      // Lines that add nothing (left over from before the file was written whole) are appended over.
+      validBytes = replayed.applied > 0 ? replayed.validBytes : 0;
+      if (replayed.applied > 0) {
+        const invalid = schemaProblems(state);
+        if (invalid !== undefined) {
+          throw new StateError(`State ${this.path} with its journal ${this.journalPath} does not match the state schema: ${invalid}; it was not used.`, {
+            file: this.journalPath,
+          });
+        }
+      }
+    }
+    this.cache = {
+      file: stampOf(st),
+      journal: jst === undefined ? null : stampOf(jst),
+      journalValidBytes: validBytes,
+      lineage: state.lineage,
+      serial: state.serial,
+    };
+    return { state };
   }
 
   async lock(req: LockRequest): Promise<LockInfo> {
@@ -149,17 +280,23 @@ export class LocalStateBackend implements StateBackend {
     try {
       st = await stat(this.path);
     } catch (e) {
-      if (isErrno(e, "ENOENT")) return null;
+      if (isErrno(e, "ENOENT")) {
+        this.cache = undefined;
+        return null;
+      }
       throw e;
     }
-    const c = this.cache;
-    if (c && c.ino === st.ino && c.size === st.size && c.mtimeMs === st.mtimeMs) return { lineage: c.lineage, serial: c.serial };
-    // Someone else wrote it: full validation, so a damaged file is never silently replaced.
-    const state = decodeState(await readFile(this.path, "utf8"), {
-      source: this.path,
-      backup: (await exists(this.backupPath)) ? this.backupPath : undefined,
+    const jst = await stat(this.journalPath).catch((e: unknown) => {
+      if (isErrno(e, "ENOENT")) return null;
+      throw e;
     });
-    return { lineage: state.lineage, serial: state.serial };
+    const c = this.cache;
+    if (c && sameStamp(c.file, st) && (c.journal === null ? jst === null : jst !== null && sameStamp(c.journal, jst))) {
+      return { lineage: c.lineage, serial: c.serial };
+    }
+    // Someone else wrote it: full validation, so a damaged file is never silently replaced.
+    const loaded = await this.load(undefined);
+    return loaded === null ? null : { lineage: loaded.state.lineage, serial: loaded.state.serial };
   }
 
   private async keepBackup(): Promise<void> {
@@ -299,6 +436,14 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+function stampOf(st: { ino: number; size: number; mtimeMs: number }): FileStamp {
+  return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+}
+
+function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
 function isErrno(e: unknown, code: string): boolean {

@@ -13,7 +13,7 @@ export interface StateBackend {
    * Refuses with a StateError otherwise, and also when `next` keeps the lineage but does not raise the
    * serial, or when `expected.lockId` is given and that lock is no longer held.
    */
-  write(next: StateFile, expected: ExpectedVersion): Promise<void>;
+  write(next: StateFile, expected: ExpectedVersion, options?: WriteOptions): Promise<void>;
   /** Takes the lock, or takes over an expired one. A live lock held by someone else: StateLockedError. */
   lock(req: LockRequest): Promise<LockInfo>;
   /** Extends the expiry of a lock we hold; a LockError if it is no longer ours. */
@@ -29,6 +29,16 @@ export interface StateBackend {
    * keep none; callers call it when the command is done (`await backend.close?.()`).
    */
   close?(): Promise<void>;
+}
+
+export interface WriteOptions {
+  /**
+   * More writes of this state follow shortly (apply's journal batches); the last one is written without
+   * this flag. A backend may then store `next` as its difference from the version it last read or wrote
+   * (the local backend appends it to a journal) instead of whole; readers must see the same state either
+   * way. Backends that store every version whole ignore it.
+   */
+  interim?: boolean;
 }
 
 export interface ExpectedVersion {

@@ -2,19 +2,22 @@ import { describe, expect, it } from "vitest";
 import { applyExitCode, applyPlan, FkWriteError, type ApplyDeps } from "../../../src/apply/index.js";
 import { AuthError, LockError, PlanRefusedError, StateError } from "../../../src/errors/index.js";
 import type { Change, StateFile } from "../../../src/model/index.js";
-import { MemoryStateBackend, memoryStore, newState } from "../../../src/state/index.js";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodeState, LocalStateBackend, MemoryStateBackend, memoryStore, newState, type StateBackend } from "../../../src/state/index.js";
 import { adopt, create, cprHash, CPR_KEY, del, ENV, FakeFk, ids, makePlan, TOP, unit, update, user, uuid } from "./fake-fk.js";
 
 const LINEAGE = "0b8f6e2c-1d2e-4f3a-9b4c-5d6e7f8a9b0c";
 
-async function seeded(backend: MemoryStateBackend, fill?: (s: StateFile) => StateFile): Promise<StateFile> {
+async function seeded(backend: StateBackend, fill?: (s: StateFile) => StateFile): Promise<StateFile> {
   let s = newState({ lineage: LINEAGE, environment: ENV.name, cvr: ENV.cvr, admin_top_uuid: TOP, tool_version: "0.1.0" });
   if (fill) s = fill(s);
   await backend.write(s, { lineage: null, serial: null });
   return s;
 }
 
-function deps(backend: MemoryStateBackend, fk: FakeFk, over: Partial<ApplyDeps> = {}): ApplyDeps {
+function deps(backend: StateBackend, fk: FakeFk, over: Partial<ApplyDeps> = {}): ApplyDeps {
   const slept: number[] = [];
   return {
     backend,
@@ -127,6 +130,40 @@ describe("applyPlan", () => {
     expect(final.pending).toEqual([]);
     expect(final.serial).toBe(result.serial);
     expect(final.lineage).toBe(LINEAGE);
+  });
+
+  it("with a state file: each write's journal entry can be read by another process before the write is sent; the file is whole afterwards", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "stsorg-apply-"));
+    try {
+      const path = join(dir, "test.json");
+      const backend = new LocalStateBackend({ path });
+      await seeded(backend);
+      const observer = new LocalStateBackend({ path });
+      const fk = new FakeFk({ seed: 5, maxLatencyMs: 2 });
+      const missing: string[] = [];
+      let journaled = 0;
+      fk.onWrite = async (op, id) => {
+        if ((await readdir(dir)).includes("test.json.journal")) journaled++;
+        const stored = (await observer.read())!;
+        const entry = stored.pending.find((p) => p.address.endsWith(id));
+        if (!entry) missing.push(`${op} ${id}`);
+        else if (op.startsWith("upsert") && entry.attributes?.Uuid !== id) missing.push(`${op} ${id}: attributes`);
+      };
+      const { units, users } = tree(2);
+      const plan = makePlan([...units.map(create), ...users.map(create)], { lineage: LINEAGE, serial: 0 });
+      const result = await applyPlan(plan, deps(backend, fk, { parallelism: 3, journalBatchSize: 4 }));
+      expect(missing).toEqual([]);
+      // The batches went to the journal, not into rewrites of the file.
+      expect(journaled).toBeGreaterThan(0);
+      expect((await readdir(dir)).sort()).toEqual(["test.json", "test.json.backup"]);
+      const final = (await observer.read())!;
+      expect(final.serial).toBe(result.serial);
+      expect(final.pending).toEqual([]);
+      expect(final.resources).toHaveLength(units.length + users.length);
+      expect(await readFile(path, "utf8")).toBe(encodeState(final));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("batches journal writes: thousands of writes cost a handful of state writes", async () => {

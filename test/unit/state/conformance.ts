@@ -133,6 +133,24 @@ export function backendConformance(
         expect((await b.read())!.resources[0]!.name).toBe("Borgerservice 2");
       }));
 
+    it("interim writes are read back like whole writes, by another handle too, and checked the same way", () =>
+      withFixture(async ({ a, b }) => {
+        const s1 = sampleState();
+        await a.write(s1, { lineage: null, serial: null });
+        let s = s1;
+        for (const name of ["Borgerservice 2", "Borgerservice 3", "Borgerservice 4"]) {
+          const next = { ...bump(s, name), pending: [...s.pending, { id: `p-${name}`, address: s.resources[0]!.address, action: "update" as const, started_at: "2025-03-01T10:00:00.000Z", plan_id: "0".repeat(64) }] };
+          await a.write(next, { lineage: s.lineage, serial: s.serial }, { interim: true });
+          s = next;
+          expect(await b.read()).toEqual(s);
+        }
+        await expect(b.write(bump(s1, "stale"), { lineage: s1.lineage, serial: s1.serial }, { interim: true })).rejects.toThrow(/serial/);
+        const whole = { ...bump(s, "whole"), pending: [] };
+        await b.write(whole, { lineage: s.lineage, serial: s.serial });
+        expect(await a.read()).toEqual(whole);
+        expect(await b.read()).toEqual(whole);
+      }));
+
     it.skipIf(options.atomicCompareAndSwap === false)("of two concurrent writers expecting the same version, exactly one wins", () =>
       withFixture(async ({ a, b }) => {
         const s1 = sampleState();

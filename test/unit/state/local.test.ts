@@ -2,8 +2,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile, copyFile, utimes } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { StateError } from "../../../src/errors/index.js";
-import { canonicalJson } from "../../../src/model/index.js";
+import { LockError, StateError } from "../../../src/errors/index.js";
+import { canonicalJson, type StateFile } from "../../../src/model/index.js";
 import { attributesSha256, encodeState, LocalStateBackend, sealResource, StateLockedError, stateChecksum } from "../../../src/state/index.js";
 import { backendConformance, sampleState, TEST_IDENTITY } from "./conformance.js";
 
@@ -146,3 +146,122 @@ describe("local state file", () => {
     expect((await readdir(dir)).sort()).toEqual(["test.json"]);
   });
 });
+
+describe("local state journal (interim writes)", () => {
+  let dir: string;
+  let path: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "stsorg-journal-"));
+    path = join(dir, "test.json");
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  function renamed(s: StateFile, name: string): StateFile {
+    const r = s.resources[0]!;
+    const attributes = { ...r.attributes, Name: name };
+    return { ...s, serial: s.serial + 1, resources: [{ ...r, name, attributes, attributes_sha256: attributesSha256(attributes) }] };
+  }
+
+  /** A whole first version, then `interim` versions written as interim writes; returns all versions. */
+  async function versions(b: LocalStateBackend, interim: number): Promise<StateFile[]> {
+    const all = [sampleState()];
+    await b.write(all[0]!, { lineage: null, serial: null });
+    for (let i = 0; i < interim; i++) {
+      const prev = all[all.length - 1]!;
+      const next = renamed(prev, `Version ${prev.serial + 1}`);
+      await b.write(next, { lineage: prev.lineage, serial: prev.serial }, { interim: true });
+      all.push(next);
+    }
+    return all;
+  }
+
+  const lines = async () => (await readFile(path + ".journal", "utf8")).split("\n").filter((l) => l !== "");
+
+  it("appends interim writes to <path>.journal and leaves the file; the next whole write folds them in", async () => {
+    const b = new LocalStateBackend({ path, identity: TEST_IDENTITY });
+    const all = await versions(b, 3);
+    const fileBefore = encodeState(all[0]!);
+    expect(await readFile(path, "utf8")).toBe(fileBefore);
+    expect(await lines()).toHaveLength(3);
+    expect(await new LocalStateBackend({ path, identity: TEST_IDENTITY }).read()).toEqual(all[3]);
+    const last = all[all.length - 1]!;
+    const whole = renamed(last, "Whole");
+    await b.write(whole, { lineage: last.lineage, serial: last.serial });
+    expect((await readdir(dir)).filter((f) => f.startsWith("test.json")).sort()).toEqual(["test.json", "test.json.backup"]);
+    expect(await readFile(path, "utf8")).toBe(encodeState(whole));
+    // The backup is the file as it was before: the version before the interim writes.
+    expect(await readFile(path + ".backup", "utf8")).toBe(fileBefore);
+  });
+
+  it("ignores a last line cut short by a crash, and appends the next write after the whole lines", async () => {
+    const b = new LocalStateBackend({ path });
+    const all = await versions(b, 2);
+    const torn = (await lines())[1]!.slice(0, 40);
+    await writeFile(path + ".journal", (await readFile(path + ".journal", "utf8")) + torn);
+    const reader = new LocalStateBackend({ path });
+    expect(await reader.read()).toEqual(all[2]);
+    const next = renamed(all[2]!, "After the crash");
+    await reader.write(next, { lineage: next.lineage, serial: all[2]!.serial }, { interim: true });
+    expect(await lines()).toHaveLength(3);
+    expect(await new LocalStateBackend({ path }).read()).toEqual(next);
+  });
+
+  it("refuses a damaged line with its file:line, and does not write over it", async () => {
+    const b = new LocalStateBackend({ path });
+    const all = await versions(b, 3);
+    const text = await readFile(path + ".journal", "utf8");
+    await writeFile(path + ".journal", text.replace('"Version 2"', '"Edited 2"'));
+    const err = (await new LocalStateBackend({ path }).read().catch((e: unknown) => e)) as StateError;
+    expect(err).toBeInstanceOf(StateError);
+    expect(err.message).toBe(`State journal ${path}.journal:1 is damaged: it does not match its checksum; the state was not used.`);
+    expect(err.hint).toContain("move it away");
+    const last = all[3]!;
+    await expect(b.write(renamed(last, "x"), { lineage: last.lineage, serial: last.serial }, { interim: true })).rejects.toBeInstanceOf(StateError);
+    await expect(b.write(renamed(last, "x"), { lineage: last.lineage, serial: last.serial })).rejects.toBeInstanceOf(StateError);
+  });
+
+  it("refuses a journal with a line missing between others", async () => {
+    const b = new LocalStateBackend({ path });
+    await versions(b, 3);
+    const [first, , third] = await lines();
+    await writeFile(path + ".journal", `${first}\n${third}\n`);
+    await expect(new LocalStateBackend({ path }).read()).rejects.toThrow(`State journal ${path}.journal:2 is damaged: it makes serial 4, but the state before it has serial 2`);
+  });
+
+  it("skips lines left over when a crash came between writing the file whole and removing the journal", async () => {
+    const b = new LocalStateBackend({ path });
+    const all = await versions(b, 2);
+    const leftOver = await readFile(path + ".journal");
+    const whole = renamed(all[2]!, "Whole");
+    await b.write(whole, { lineage: whole.lineage, serial: all[2]!.serial });
+    await writeFile(path + ".journal", leftOver);
+    const reader = new LocalStateBackend({ path });
+    expect(await reader.read()).toEqual(whole);
+    const next = renamed(whole, "Next");
+    await reader.write(next, { lineage: next.lineage, serial: whole.serial }, { interim: true });
+    expect(await lines()).toHaveLength(1);
+    expect(await new LocalStateBackend({ path }).read()).toEqual(next);
+  });
+
+  it("refuses a journal whose state file is gone", async () => {
+    await versions(new LocalStateBackend({ path }), 1);
+    await rm(path);
+    await expect(new LocalStateBackend({ path }).read()).rejects.toThrow(`State journal ${path}.journal exists, but the state file ${path} does not`);
+  });
+
+  it("refuses an interim write once the lock is lost", async () => {
+    let t = Date.parse("2025-03-01T10:00:00.000Z");
+    const now = () => new Date(t);
+    const a = new LocalStateBackend({ path, now });
+    const s1 = sampleState();
+    await a.write(s1, { lineage: null, serial: null });
+    const lock = await a.lock({ operation: "apply", who: "a@h", ttlMs: 1000 });
+    const s2 = renamed(s1, "Under the lock");
+    await a.write(s2, { lineage: s1.lineage, serial: s1.serial, lockId: lock.ID }, { interim: true });
+    t += 5000;
+    await new LocalStateBackend({ path, now }).lock({ operation: "apply", who: "b@h", ttlMs: 1000 });
+    await expect(a.write(renamed(s2, "Too late"), { lineage: s2.lineage, serial: s2.serial, lockId: lock.ID }, { interim: true })).rejects.toBeInstanceOf(LockError);
+    expect(await new LocalStateBackend({ path }).read()).toEqual(s2);
+  });
+});
+
