@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
+import type { Stats } from "node:fs";
 import { copyFile, link, mkdir, open, readFile, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { StateError } from "../errors/index.js";
@@ -116,14 +117,17 @@ export class LocalStateBackend implements StateBackend {
         await fsyncDir(dirname(this.path));
         // The new file holds everything the journal did; a crash before this unlink leaves lines that
         // reading skips (their serials are older than the file's).
+        // The new file is written: a journal that cannot be removed only holds such lines (and the next
+        // append cuts them off), so that is not a failed write.
+        let journalLeft = false;
         if (hadJournal) {
           await unlink(this.journalPath).catch((e: unknown) => {
-            if (!isErrno(e, "ENOENT")) throw e;
+            if (!isErrno(e, "ENOENT")) journalLeft = true;
           });
           await fsyncDir(dirname(this.path));
         }
         const st = await stat(this.path);
-        this.cache = { file: stampOf(st), journal: null, journalValidBytes: 0, lineage: next.lineage, serial: next.serial };
+        this.cache = journalLeft ? undefined : { file: stampOf(st), journal: null, journalValidBytes: 0, lineage: next.lineage, serial: next.serial };
         this.remember(next);
       });
     } finally {
@@ -168,8 +172,20 @@ export class LocalStateBackend implements StateBackend {
    * Sets the cache.
    */
   private async load(identity: StateIdentity | undefined): Promise<{ state: StateFile } | null> {
+    // The file and its journal are two reads: if the file was replaced in between (a whole write, after
+    // which the journal starts again), the pair does not fit together; read both again.
+    for (let attempt = 1; ; attempt++) {
+      const read = await this.readFiles();
+      if (read === null) return null;
+      const now = await stat(this.path).catch(() => null);
+      if (attempt < 5 && (now === null || !sameStamp(stampOf(now), stampOf(read.st)))) continue;
+      return this.decodeFiles(read, identity);
+    }
+  }
+
+  private async readFiles(): Promise<{ text: string; st: Stats; journal?: Buffer; jst?: Stats } | null> {
     let text: string;
-    let st;
+    let st: Stats;
     try {
       const fh = await open(this.path, "r");
       try {
@@ -190,24 +206,27 @@ export class LocalStateBackend implements StateBackend {
       }
       throw new StateError(`Cannot read state ${this.path}: ${(e as Error).message}`, { file: this.path, cause: e });
     }
-    const base = decodeState(text, {
-      source: this.path,
-      backup: (await exists(this.backupPath)) ? this.backupPath : undefined,
-      identity,
-    });
-    let journal: Buffer | undefined;
-    let jst;
     try {
       const fh = await open(this.journalPath, "r");
       try {
-        jst = await fh.stat();
-        journal = await fh.readFile();
+        const jst = await fh.stat();
+        return { text, st, jst, journal: await fh.readFile() };
       } finally {
         await fh.close();
       }
     } catch (e) {
       if (!isErrno(e, "ENOENT")) throw new StateError(`Cannot read state journal ${this.journalPath}: ${(e as Error).message}`, { file: this.journalPath, cause: e });
     }
+    return { text, st };
+  }
+
+  private async decodeFiles(read: { text: string; st: Stats; journal?: Buffer; jst?: Stats }, identity: StateIdentity | undefined): Promise<{ state: StateFile }> {
+    const { text, st, journal, jst } = read;
+    const base = decodeState(text, {
+      source: this.path,
+      backup: (await exists(this.backupPath)) ? this.backupPath : undefined,
+      identity,
+    });
     let state = base;
     let validBytes = 0;
     if (journal !== undefined && jst !== undefined) {
