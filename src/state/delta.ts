@@ -64,6 +64,20 @@ export function diffStates(prev: StateFile, next: StateFile): StateDelta | undef
   return { lineage: next.lineage, serial: next.serial, resources, removed, pending, settled };
 }
 
+/**
+ * For a backend that keeps a journal: `next` as a difference from `last` (the state the handle last read
+ * or wrote) when the caller allows it (`interim`) and `last` is the version the write expects.
+ */
+export function interimDelta(last: StateFile | undefined, next: StateFile, expected: { lineage: string | null; serial: number | null }, interim: boolean): StateDelta | undefined {
+  if (!interim || last === undefined || last.lineage !== expected.lineage || last.serial !== expected.serial) return undefined;
+  return diffStates(last, next);
+}
+
+/** A copy of the state's lists (not of their elements), so that a caller changing its arrays cannot change it. */
+export function ownCopy(state: StateFile): StateFile {
+  return { ...state, resources: [...state.resources], pending: [...state.pending] };
+}
+
 /** `base` with `delta` applied; the result's serial is the delta's. */
 export function applyDelta(base: StateFile, delta: StateDelta): StateFile {
   const gone = new Set(delta.removed);
@@ -120,7 +134,8 @@ export interface Replayed {
  * was never acknowledged, so nothing was sent on its strength) and is ignored. Any other damage is refused:
  * the state would be incomplete without it.
  */
-export function replayJournal(base: StateFile, journal: Buffer, source: string): Replayed {
+export function replayJournal(base: StateFile, journal: Buffer, source: string | JournalSource): Replayed {
+  const src: JournalSource = typeof source === "string" ? { line: (n) => `${source}:${n}`, hint: FILE_HINT } : source;
   let state = base;
   let applied = 0;
   let at = 0;
@@ -129,11 +144,11 @@ export function replayJournal(base: StateFile, journal: Buffer, source: string):
     const end = journal.indexOf(0x0a, at);
     if (end < 0) break;
     lineNo++;
-    const delta = parseLine(journal.subarray(at, end), `${source}:${lineNo}`);
+    const delta = parseLine(journal.subarray(at, end), src.line(lineNo), src.hint);
     at = end + 1;
     if (delta.lineage !== base.lineage || delta.serial <= base.serial) continue;
     if (delta.serial !== state.serial + 1) {
-      throw damaged(`${source}:${lineNo}`, `it makes serial ${delta.serial}, but the state before it has serial ${state.serial}`);
+      throw damaged(src.line(lineNo), `it makes serial ${delta.serial}, but the state before it has serial ${state.serial}`, src.hint);
     }
     state = applyDelta(state, delta);
     applied++;
@@ -141,17 +156,17 @@ export function replayJournal(base: StateFile, journal: Buffer, source: string):
   return { state, applied, validBytes: at };
 }
 
-function parseLine(line: Buffer, where: string): StateDelta {
+function parseLine(line: Buffer, where: string, hint: string): StateDelta {
   let doc: unknown;
   try {
     doc = JSON.parse(line.toString("utf8"));
   } catch (e) {
-    throw damaged(where, `it is not valid JSON (${(e as Error).message})`);
+    throw damaged(where, `it is not valid JSON (${(e as Error).message})`, hint);
   }
-  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw damaged(where, "it is not a JSON object");
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw damaged(where, "it is not a JSON object", hint);
   const { checksum, ...body } = doc as Record<string, unknown>;
   if (typeof checksum !== "string" || checksum !== "sha256:" + createHash("sha256").update(canonicalJson(body)).digest("hex")) {
-    throw damaged(where, "it does not match its checksum");
+    throw damaged(where, "it does not match its checksum", hint);
   }
   const d = body as Partial<Record<keyof StateDelta, unknown>>;
   if (
@@ -163,16 +178,21 @@ function parseLine(line: Buffer, where: string): StateDelta {
     !Array.isArray(d.pending) ||
     !Array.isArray(d.settled)
   ) {
-    throw damaged(where, "it lacks one of lineage, serial, resources, removed, pending, settled");
+    throw damaged(where, "it lacks one of lineage, serial, resources, removed, pending, settled", hint);
   }
   // The parts' content is checked against the state schema once the journal is applied.
   return d as unknown as StateDelta;
 }
 
-function damaged(where: string, why: string): StateError {
-  return new StateError(`State journal ${where} is damaged: ${why}; the state was not used.`, {
-    file: where,
-    hint:
-      "The journal holds what an apply recorded since the state file was last written whole. Keep copies of both files. To go on without the journal, move it away: the state then lacks those records, and `stsorg plan --refresh full` shows what FK holds.",
-  });
+const FILE_HINT =
+  "The journal holds what an apply recorded since the state file was last written whole. Keep copies of both files. To go on without the journal, move it away: the state then lacks those records, and `stsorg plan --refresh full` shows what FK holds.";
+
+/** How messages name a journal's lines, and what they advise. */
+export interface JournalSource {
+  line(n: number): string;
+  hint: string;
+}
+
+function damaged(where: string, why: string, hint: string): StateError {
+  return new StateError(`State journal ${where} is damaged: ${why}; the state was not used.`, { hint });
 }

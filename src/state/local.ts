@@ -7,7 +7,7 @@ import { StateError } from "../errors/index.js";
 import type { StateFile } from "../model/index.js";
 import { checkCas, checkLockHeld, noLockError } from "./cas.js";
 import { decodeState, encodeStateChunks, schemaProblems } from "./codec.js";
-import { diffStates, encodeDelta, replayJournal, type StateDelta } from "./delta.js";
+import { encodeDelta, interimDelta, ownCopy, replayJournal, type StateDelta } from "./delta.js";
 import { isExpired, lockedError, newLockInfo } from "./lock.js";
 import type { ExpectedVersion, LockInfo, LockRequest, StateBackend, StateIdentity, WriteOptions } from "./types.js";
 
@@ -89,11 +89,7 @@ export class LocalStateBackend implements StateBackend {
   }
 
   async write(next: StateFile, expected: ExpectedVersion, options?: WriteOptions): Promise<void> {
-    const last = this.last;
-    const delta =
-      options?.interim === true && last !== undefined && last.lineage === expected.lineage && last.serial === expected.serial
-        ? diffStates(last, next)
-        : undefined;
+    const delta = interimDelta(this.last, next, expected, options?.interim === true);
     if (delta !== undefined) return this.append(delta, next, expected);
     await mkdir(dirname(this.path), { recursive: true });
     const chunks = encodeStateChunks(next);
@@ -164,7 +160,7 @@ export class LocalStateBackend implements StateBackend {
   }
 
   private remember(state: StateFile): void {
-    this.last = { ...state, resources: [...state.resources], pending: [...state.pending] };
+    this.last = ownCopy(state);
   }
 
   /**

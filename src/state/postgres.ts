@@ -5,10 +5,11 @@ import pg from "pg";
 import { LockError, StateError } from "../errors/index.js";
 import type { StateFile } from "../model/index.js";
 import { checkCas, checkLockHeld, noLockError } from "./cas.js";
-import { decodeState, encodeState, stateChecksum } from "./codec.js";
+import { decodeState, encodeState, schemaProblems, stateChecksum } from "./codec.js";
+import { encodeDelta, interimDelta, ownCopy, replayJournal } from "./delta.js";
 import { isExpired, lockedError, newLockInfo } from "./lock.js";
 import { mayFallBack, parsePgUrl, quoteIdent, scrubSecret, sslAttempts, type ParsedPgUrl, type SslMode } from "./pgconfig.js";
-import type { ExpectedVersion, LockInfo, LockRequest, StateBackend, StateIdentity } from "./types.js";
+import type { ExpectedVersion, LockInfo, LockRequest, StateBackend, StateIdentity, WriteOptions } from "./types.js";
 
 export interface PostgresBackendOptions {
   /** Connection URL, or a function resolving it (a secret reference), called on first use. */
@@ -18,7 +19,7 @@ export interface PostgresBackendOptions {
   /** The row's key: the environment name. */
   environment: string;
   schema?: string;
-  /** The state table; the lock table is `<table>_locks`. */
+  /** The state table; the lock table is `<table>_locks`, the journal `<table>_journal`. */
   table?: string;
   /** libpq sslmode; overrides `sslmode=` in the URL. Default: the URL's, else `prefer` (libpq's default). */
   sslmode?: SslMode;
@@ -40,12 +41,14 @@ type Queryable = Pick<pg.PoolClient, "query">;
 
 /**
  * State in PostgreSQL: one row per environment in `<schema>.<table>` (lineage, serial, checksum, the
- * state as text, updated_at), locks as rows of `<schema>.<table>_locks` with an expiry. Both tables are
- * created on first use.
+ * state as text, updated_at), locks as rows of `<schema>.<table>_locks` with an expiry, and an apply's
+ * interim versions as rows of `<schema>.<table>_journal` (one line of delta.ts's format per version,
+ * emptied by the next whole write). The tables are created on first use.
  *
  * - Writes are compare-and-swap on (lineage, serial) in one transaction: the row is read `FOR UPDATE`,
- *   checked, and replaced with `UPDATE … WHERE environment AND lineage AND serial`; a first write is an
- *   INSERT that a concurrent first write loses on the primary key. When the write names a lock, the
+ *   its version (the row's, or its journal's latest) checked, and replaced with `UPDATE … WHERE environment
+ *   AND lineage AND serial` (the journal emptied), or a journal row inserted; a first write is an INSERT
+ *   that a concurrent first write loses on the primary key. When the write names a lock, the
  *   lock row is read `FOR SHARE` in the same transaction, so a takeover cannot slip in between.
  * - The state is kept as text, byte for byte as a local file holds it (jsonb would reorder keys), so
  *   `state pull` gives the same bytes and the checksum verifies as it does for files.
@@ -60,8 +63,12 @@ export class PostgresStateBackend implements StateBackend {
   readonly schema: string;
   readonly table: string;
   readonly lockTable: string;
+  readonly journalTable: string;
   private readonly qState: string;
   private readonly qLocks: string;
+  private readonly qJournal: string;
+  /** The state this handle last read or wrote: what an interim write is a difference from. */
+  private last: StateFile | undefined;
   private readonly now: () => Date;
   private readonly newId: () => string;
   private conn: Promise<Connection> | undefined;
@@ -72,8 +79,10 @@ export class PostgresStateBackend implements StateBackend {
     this.schema = opts.schema ?? "stsorg";
     this.table = opts.table ?? "states";
     this.lockTable = `${this.table}_locks`;
+    this.journalTable = `${this.table}_journal`;
     this.qState = `${quoteIdent(this.schema)}.${quoteIdent(this.table)}`;
     this.qLocks = `${quoteIdent(this.schema)}.${quoteIdent(this.lockTable)}`;
+    this.qJournal = `${quoteIdent(this.schema)}.${quoteIdent(this.journalTable)}`;
     this.now = opts.now ?? (() => new Date());
     this.newId = opts.newId ?? randomUUID;
     if (typeof opts.url === "string") this.redactedUrl = safeRedacted(opts.url);
@@ -85,38 +94,68 @@ export class PostgresStateBackend implements StateBackend {
   }
 
   async read(): Promise<StateFile | null> {
+    // One statement, so the row and its journal come from one snapshot.
     const { rows } = await this.run("read the state", (c) =>
-      c.query<{ lineage: string; serial: string; checksum: string; state: string }>(
-        `SELECT lineage, serial, checksum, state FROM ${this.qState} WHERE environment = $1`,
+      c.query<{ lineage: string; serial: string; checksum: string; state: string; journal: string | null }>(
+        `SELECT lineage, serial, checksum, state,
+           (SELECT string_agg(j.line, E'\\n' ORDER BY j.serial) FROM ${this.qJournal} j WHERE j.environment = s.environment) AS journal
+         FROM ${this.qState} s WHERE environment = $1`,
         [this.opts.environment],
       ),
     );
     const row = rows[0];
     if (row === undefined) return null;
-    const state = decodeState(row.state, { source: this.describe(), identity: this.opts.identity });
-    if (state.lineage !== row.lineage || state.serial !== Number(row.serial) || stateChecksum(state) !== row.checksum) {
+    const base = decodeState(row.state, { source: this.describe(), identity: this.opts.identity });
+    if (base.lineage !== row.lineage || base.serial !== Number(row.serial) || stateChecksum(base) !== row.checksum) {
       throw new StateError(
-        `State ${this.describe()} does not agree with its own row: the columns say lineage ${row.lineage} serial ${row.serial}, the state says lineage ${state.lineage} serial ${state.serial}; it was not used.`,
+        `State ${this.describe()} does not agree with its own row: the columns say lineage ${row.lineage} serial ${row.serial}, the state says lineage ${base.lineage} serial ${base.serial}; it was not used.`,
         { hint: "The row was changed outside stsorg. Restore it from a backup of the database, or push a pulled state with `stsorg state push`." },
       );
     }
+    let state = base;
+    if (row.journal !== null) {
+      const replayed = replayJournal(base, Buffer.from(row.journal + "\n"), {
+        line: (n) => `${this.qJournal} row ${n} (by serial) of environment "${this.opts.environment}"`,
+        hint: `The journal rows hold what an apply recorded since the state row was last written whole. Back up both tables first. To go on without the journal, delete this environment's rows from ${this.qJournal}: the state then lacks those records, and \`stsorg plan --refresh full\` shows what FK holds.`,
+      });
+      state = replayed.state;
+      const invalid = replayed.applied > 0 ? schemaProblems(state) : undefined;
+      if (invalid !== undefined) throw new StateError(`State ${this.describe()} with its journal does not match the state schema: ${invalid}; it was not used.`);
+    }
+    this.last = ownCopy(state);
     return state;
   }
 
-  async write(next: StateFile, expected: ExpectedVersion): Promise<void> {
-    const text = encodeState(next);
-    const checksum = checksumOf(text);
+  /**
+   * Stores `next`: whole (the row is replaced and the journal emptied, in one transaction), or for an
+   * interim write, as one journal row holding its difference from the version before.
+   */
+  async write(next: StateFile, expected: ExpectedVersion, options?: WriteOptions): Promise<void> {
+    const delta = interimDelta(this.last, next, expected, options?.interim === true);
+    const line = delta === undefined ? undefined : encodeDelta(delta).toString("utf8").replace(/\n$/, "");
+    const text = line === undefined ? encodeState(next) : undefined;
     const env = this.opts.environment;
     await this.transaction("write the state", async (c) => {
       if (expected.lockId !== undefined) {
         const held = await c.query<{ info: LockInfo }>(`SELECT info FROM ${this.qLocks} WHERE environment = $1 FOR SHARE`, [env]);
         checkLockHeld(held.rows[0]?.info ?? null, expected.lockId, this.describe());
       }
-      const cur = await c.query<{ lineage: string; serial: string }>(`SELECT lineage, serial FROM ${this.qState} WHERE environment = $1 FOR UPDATE`, [env]);
-      const stored = cur.rows[0] ? { lineage: cur.rows[0].lineage, serial: Number(cur.rows[0].serial) } : null;
+      // The row lock orders every writer of this environment, journal appends included.
+      const cur = await c.query<{ lineage: string; serial: string; latest: string | null }>(
+        `SELECT lineage, serial, (SELECT max(j.serial) FROM ${this.qJournal} j WHERE j.environment = s.environment) AS latest
+         FROM ${this.qState} s WHERE environment = $1 FOR UPDATE`,
+        [env],
+      );
+      const row = cur.rows[0];
+      const stored = row ? { lineage: row.lineage, serial: Number(row.latest ?? row.serial) } : null;
       checkCas(stored, next, expected, this.describe());
-      const values = [env, next.lineage, next.serial, checksum, text, this.now().toISOString(), this.opts.version ?? "0.0.0"];
-      if (stored === null) {
+      if (line !== undefined && stored !== null) {
+        await c.query(`INSERT INTO ${this.qJournal} (environment, serial, lineage, line) VALUES ($1, $2, $3, $4)`, [env, next.serial, next.lineage, line]);
+        return;
+      }
+      const whole = text ?? encodeState(next);
+      const values = [env, next.lineage, next.serial, checksumOf(whole), whole, this.now().toISOString(), this.opts.version ?? "0.0.0"];
+      if (row === undefined) {
         const ins = await c.query(
           `INSERT INTO ${this.qState} (environment, lineage, serial, checksum, state, updated_at, tool_version)
            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (environment) DO NOTHING`,
@@ -127,11 +166,13 @@ export class PostgresStateBackend implements StateBackend {
         const upd = await c.query(
           `UPDATE ${this.qState} SET lineage = $2, serial = $3, checksum = $4, state = $5, updated_at = $6, tool_version = $7
            WHERE environment = $1 AND lineage = $8 AND serial = $9`,
-          [...values, stored.lineage, stored.serial],
+          [...values, row.lineage, Number(row.serial)],
         );
         if (upd.rowCount !== 1) throw this.lostRace();
       }
+      await c.query(`DELETE FROM ${this.qJournal} WHERE environment = $1`, [env]);
     });
+    this.last = ownCopy(next);
   }
 
   async lock(req: LockRequest): Promise<LockInfo> {
@@ -309,8 +350,12 @@ export class PostgresStateBackend implements StateBackend {
 
   /** Creates the schema and tables when missing; a transaction-scoped advisory lock keeps two first runs apart. */
   private async ensureTables(pool: pg.Pool): Promise<void> {
-    const exists = await pool.query<{ s: string | null; l: string | null }>("SELECT to_regclass($1) AS s, to_regclass($2) AS l", [this.qState, this.qLocks]);
-    if (exists.rows[0]?.s && exists.rows[0]?.l) return;
+    const exists = await pool.query<{ s: string | null; l: string | null; j: string | null }>("SELECT to_regclass($1) AS s, to_regclass($2) AS l, to_regclass($3) AS j", [
+      this.qState,
+      this.qLocks,
+      this.qJournal,
+    ]);
+    if (exists.rows[0]?.s && exists.rows[0]?.l && exists.rows[0]?.j) return;
     const client = await pool.connect();
     try {
       await client.query("BEGIN");
@@ -333,6 +378,13 @@ export class PostgresStateBackend implements StateBackend {
         info jsonb NOT NULL,
         created_at timestamptz NOT NULL,
         expires_at timestamptz NOT NULL
+      )`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${this.qJournal} (
+        environment text NOT NULL,
+        serial bigint NOT NULL,
+        lineage text NOT NULL,
+        line text NOT NULL,
+        PRIMARY KEY (environment, serial)
       )`);
       await client.query("COMMIT");
     } catch (e) {

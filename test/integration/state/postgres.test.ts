@@ -37,7 +37,7 @@ describe.skipIf(skip)("postgres backend", () => {
         "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name",
         [schema],
       );
-      expect(tables.map((t) => t.table_name)).toEqual(['st"ates', 'st"ates_locks']);
+      expect(tables.map((t) => t.table_name)).toEqual(['st"ates', 'st"ates_journal', 'st"ates_locks']);
       await b.write(sampleState(), { lineage: null, serial: null });
       expect((await b.read())!.serial).toBe(1);
     } finally {
@@ -61,6 +61,72 @@ describe.skipIf(skip)("postgres backend", () => {
       expect(JSON.parse(rows[0]!.state)).toMatchObject({ lineage: s.lineage, checksum: rows[0]!.checksum });
     } finally {
       await b.close();
+    }
+  });
+
+  it("keeps interim versions as journal rows beside an unchanged row, and empties them with the next whole write", async () => {
+    const environment = uniqueEnv();
+    const b = pgBackend({ schema: SCHEMA, environment, identity: TEST_IDENTITY });
+    const other = pgBackend({ schema: SCHEMA, environment, identity: TEST_IDENTITY });
+    try {
+      let s = sampleState();
+      await b.write(s, { lineage: null, serial: null });
+      for (const name of ["Second", "Third"]) {
+        const r = s.resources[0]!;
+        const next = { ...s, serial: s.serial + 1, resources: [{ ...r, name }] };
+        await b.write(next, { lineage: s.lineage, serial: s.serial }, { interim: true });
+        s = next;
+      }
+      const journal = () => sql<{ serial: string }>(`SELECT serial FROM "${SCHEMA}".states_journal WHERE environment = $1 ORDER BY serial`, [environment]);
+      const row = () => sql<{ serial: string }>(`SELECT serial FROM "${SCHEMA}".states WHERE environment = $1`, [environment]);
+      expect((await journal()).map((j) => j.serial)).toEqual(["2", "3"]);
+      expect((await row())[0]!.serial).toBe("1");
+      expect(await other.read()).toEqual(s);
+      // A stale writer is refused against the journal's version, not the row's.
+      await expect(other.write({ ...sampleState(), serial: 2 }, { lineage: s.lineage, serial: 1 })).rejects.toThrow(/serial 3, but lineage .* serial 1 was expected/);
+      const whole = { ...s, serial: 4 };
+      await other.write(whole, { lineage: s.lineage, serial: 3 });
+      expect(await journal()).toEqual([]);
+      expect((await row())[0]!.serial).toBe("4");
+      expect(await b.read()).toEqual(whole);
+    } finally {
+      await b.close();
+      await other.close();
+    }
+  });
+
+  it("refuses a damaged journal row, naming it", async () => {
+    const environment = uniqueEnv();
+    const b = pgBackend({ schema: SCHEMA, environment });
+    try {
+      const s = sampleState();
+      await b.write(s, { lineage: null, serial: null });
+      await b.write({ ...s, serial: 2, resources: [{ ...s.resources[0]!, name: "Second" }] }, { lineage: s.lineage, serial: 1 }, { interim: true });
+      await sql(`UPDATE "${SCHEMA}".states_journal SET line = replace(line, '"Second"', '"Edited"') WHERE environment = $1`, [environment]);
+      const err = (await b.read().catch((e: unknown) => e)) as StateError;
+      expect(err).toBeInstanceOf(StateError);
+      expect(err.message).toBe(`State journal "${SCHEMA}"."states_journal" row 1 (by serial) of environment "${environment}" is damaged: it does not match its checksum; the state was not used.`);
+      expect(err.hint).toContain(`delete this environment's rows from "${SCHEMA}"."states_journal"`);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it("adds the journal table to tables made before it existed", async () => {
+    const schema = testSchema("stsorg_pgold");
+    const environment = uniqueEnv();
+    const first = pgBackend({ schema, environment });
+    await first.write(sampleState(), { lineage: null, serial: null });
+    await first.close();
+    await sql(`DROP TABLE "${schema}".states_journal`);
+    const b = pgBackend({ schema, environment });
+    try {
+      const s = (await b.read())!;
+      await b.write({ ...s, serial: 2 }, { lineage: s.lineage, serial: 1 }, { interim: true });
+      expect(await sql(`SELECT serial FROM "${schema}".states_journal WHERE environment = $1`, [environment])).toHaveLength(1);
+    } finally {
+      await b.close();
+      await dropSchema(schema);
     }
   });
 
