@@ -29,6 +29,16 @@ function deps(backend: StateBackend, fk: FakeFk, over: Partial<ApplyDeps> = {}):
   };
 }
 
+/** An `fk.onWrite` that lists each write whose journal entry (with its attributes) `observer` cannot read yet. */
+function unjournaledWrites(observer: StateBackend, missing: string[]): (op: string, id: string) => Promise<void> {
+  return async (op, id) => {
+    const stored = (await observer.read())!;
+    const entry = stored.pending.find((p) => p.address.endsWith(id));
+    if (!entry) missing.push(`${op} ${id}`);
+    else if (op.startsWith("upsert") && entry.attributes?.Uuid !== id) missing.push(`${op} ${id}: attributes`);
+  };
+}
+
 /** A tree of units: 3 children per unit, `depth` levels under the top; users in every leaf. */
 function tree(depth: number): { units: ReturnType<typeof unit>[]; users: ReturnType<typeof user>[] } {
   const units: ReturnType<typeof unit>[] = [];
@@ -115,12 +125,7 @@ describe("applyPlan", () => {
     const fk = new FakeFk({ seed: 5, maxLatencyMs: 2 });
     const observer = new MemoryStateBackend({ store });
     const missing: string[] = [];
-    fk.onWrite = async (op, id) => {
-      const stored = (await observer.read())!;
-      const entry = stored.pending.find((p) => p.address.endsWith(id));
-      if (!entry) missing.push(`${op} ${id}`);
-      else if (op.startsWith("upsert") && entry.attributes?.Uuid !== id) missing.push(`${op} ${id}: attributes`);
-    };
+    fk.onWrite = unjournaledWrites(observer, missing);
     const { units, users } = tree(2);
     const plan = makePlan([...units.map(create), ...users.map(create)], { lineage: LINEAGE, serial: 0 });
     const result = await applyPlan(plan, deps(backend, fk, { parallelism: 3, journalBatchSize: 4 }));
@@ -141,13 +146,11 @@ describe("applyPlan", () => {
       const observer = new LocalStateBackend({ path });
       const fk = new FakeFk({ seed: 5, maxLatencyMs: 2 });
       const missing: string[] = [];
+      const check = unjournaledWrites(observer, missing);
       let journaled = 0;
       fk.onWrite = async (op, id) => {
         if ((await readdir(dir)).includes("test.json.journal")) journaled++;
-        const stored = (await observer.read())!;
-        const entry = stored.pending.find((p) => p.address.endsWith(id));
-        if (!entry) missing.push(`${op} ${id}`);
-        else if (op.startsWith("upsert") && entry.attributes?.Uuid !== id) missing.push(`${op} ${id}: attributes`);
+        await check(op, id);
       };
       const { units, users } = tree(2);
       const plan = makePlan([...units.map(create), ...users.map(create)], { lineage: LINEAGE, serial: 0 });
