@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt } from "./cli.js";
 import { blindResends, lockIdIn, recordFkEvents, startWorld, until, writeCounts, type FkEvent, type Running, type World } from "./world.js";
@@ -82,6 +82,8 @@ describe("stsorg apply when the process dies or is interrupted", () => {
     const run = w.spawn(["apply", "-e", w.name, "--auto-approve"]);
     await killWhen(run, () => writes() >= 40);
     w.sync.faults.clear();
+    // The apply's latest versions are in the journal beside the file, which the next run must read.
+    expect(existsSync(`${w.statePath}.journal`)).toBe(true);
     const left = w.state()!;
     expect(left.pending.length).toBeGreaterThan(0);
     await recover(w, /Settled \d+ write\(s\) left by an interrupted run: \d+ applied[.,]/);

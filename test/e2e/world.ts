@@ -15,6 +15,7 @@ import {
   type UserRegistration,
 } from "../../src/model/index.js";
 import { generateMunicipality, snapshotFromFixture, type MoFixture } from "../../src/sandbox/fixtures/index.js";
+import { replayJournal } from "../../src/state/index.js";
 import { copenhagenDate, startOs2moSandbox, type Os2moSandbox } from "../../src/sandbox/os2mo/index.js";
 import { startOs2syncSandbox, type Os2syncSandbox, type Os2syncSandboxOptions } from "../../src/sandbox/os2sync/index.js";
 import { ROOT, stsorg, type CliResult } from "./cli.js";
@@ -48,6 +49,7 @@ export interface World {
   desired(): Promise<DesiredState>;
   /** Active FK content that differs from the desired state, as readable lines (empty: FK is as desired). */
   fkDifferences(): Promise<string[]>;
+  /** The stored state as stsorg reads it: the file with its journal applied. */
   state(): StateFile | null;
   /** Rewrites the manifest (same name), e.g. to change a setting. */
   writeManifest(patch?: (yaml: string) => string): void;
@@ -135,11 +137,15 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       return fkDifferences(sync, desired);
     },
     state() {
+      let stored: StateFile;
       try {
-        return JSON.parse(readFileSync(statePath, "utf8")) as StateFile;
+        stored = JSON.parse(readFileSync(statePath, "utf8")) as StateFile;
       } catch {
         return null;
       }
+      // During an apply, and after one that crashed, the latest versions are in the journal beside it.
+      if (!existsSync(`${statePath}.journal`)) return stored;
+      return replayJournal(stored, readFileSync(`${statePath}.journal`), `${statePath}.journal`).state;
     },
     writeManifest(patch = (s) => s) {
       writeFileSync(manifestFile, patch(baseManifest));
