@@ -8,7 +8,7 @@ import { Os2syncClient } from "../../../src/targets/os2sync/index.js";
 import { create, ENV, makePlan, TOP, unit } from "../../unit/apply/fake-fk.js";
 import { sampleState, TEST_IDENTITY } from "../../unit/state/conformance.js";
 import { startChild, waitFor } from "./child.js";
-import { dropSchema, PG_URL, pgBackend, pgUnavailable, testSchema, uniqueEnv } from "./pg.js";
+import { dropSchema, PG_URL, pgBackend, pgUnavailable, sql, testSchema, uniqueEnv } from "./pg.js";
 
 /** Separate processes sharing one state, as CI runners do. */
 
@@ -87,6 +87,8 @@ describe.skipIf(skipPg)("an apply killed with SIGKILL, state in PostgreSQL", () 
       expect(crashed).not.toBeNull();
       expect(crashed.resources.length + crashed.pending.length).toBeGreaterThan(0);
       expect(crashed.resources.length).toBeLessThan(units.length);
+      // The versions after the first are journal rows, read with the state row.
+      expect((await sql(`SELECT serial FROM "${SCHEMA}".states_journal WHERE environment = $1`, [environment])).length).toBeGreaterThan(0);
 
       // The dead run's lock is still live by its expiry: not taken over yet.
       const dead = (await backend.currentLock())!;
