@@ -1,8 +1,7 @@
-import { createHash } from "node:crypto";
 import { StateError } from "../errors/index.js";
-import { canonicalJson, type PendingWrite, type StateFile, type StateResource } from "../model/index.js";
+import { canonicalJson, sha256Hex, type PendingWrite, type StateFile, type StateResource } from "../model/index.js";
 import { compareAddress } from "./helpers.js";
-import { compactResourceJson, isSealed } from "./codec.js";
+import { compactResourceJson, isSealed, schemaProblems } from "./codec.js";
 
 /**
  * A state journal: a version of the state stored as its difference from the version before, one JSON line
@@ -115,7 +114,7 @@ export function encodeDelta(delta: StateDelta): Buffer {
   });
   parts.push(`],"serial":${delta.serial},"settled":${canonicalJson(delta.settled)}}`);
   const body = Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p) : p)));
-  const checksum = "sha256:" + createHash("sha256").update(body).digest("hex");
+  const checksum = "sha256:" + sha256Hex(body);
   return Buffer.concat([Buffer.from(`{"checksum":${JSON.stringify(checksum)},`), body.subarray(1), Buffer.from("\n")]);
 }
 
@@ -132,10 +131,10 @@ export interface Replayed {
  * are left over from before the base was written whole and are skipped; the others must follow each other
  * serial by serial. A last line without its newline was never completely written (the write it belongs to
  * was never acknowledged, so nothing was sent on its strength) and is ignored. Any other damage is refused:
- * the state would be incomplete without it.
+ * the state would be incomplete without it. The state the lines make is checked against the state schema.
  */
 export function replayJournal(base: StateFile, journal: Buffer, source: string | JournalSource): Replayed {
-  const src: JournalSource = typeof source === "string" ? { line: (n) => `${source}:${n}`, hint: FILE_HINT } : source;
+  const src: JournalSource = typeof source === "string" ? { name: source, line: (n) => `${source}:${n}`, hint: FILE_HINT } : source;
   let state = base;
   let applied = 0;
   let at = 0;
@@ -153,6 +152,10 @@ export function replayJournal(base: StateFile, journal: Buffer, source: string |
     state = applyDelta(state, delta);
     applied++;
   }
+  const invalid = applied > 0 ? schemaProblems(state) : undefined;
+  if (invalid !== undefined) {
+    throw new StateError(`State journal ${src.name} makes a state that does not match the state schema: ${invalid}; the state was not used.`, { hint: src.hint });
+  }
   return { state, applied, validBytes: at };
 }
 
@@ -165,7 +168,7 @@ function parseLine(line: Buffer, where: string, hint: string): StateDelta {
   }
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw damaged(where, "it is not a JSON object", hint);
   const { checksum, ...body } = doc as Record<string, unknown>;
-  if (typeof checksum !== "string" || checksum !== "sha256:" + createHash("sha256").update(canonicalJson(body)).digest("hex")) {
+  if (typeof checksum !== "string" || checksum !== "sha256:" + sha256Hex(canonicalJson(body))) {
     throw damaged(where, "it does not match its checksum", hint);
   }
   const d = body as Partial<Record<keyof StateDelta, unknown>>;
@@ -180,15 +183,16 @@ function parseLine(line: Buffer, where: string, hint: string): StateDelta {
   ) {
     throw damaged(where, "it lacks one of lineage, serial, resources, removed, pending, settled", hint);
   }
-  // The parts' content is checked against the state schema once the journal is applied.
+  // The parts' content is checked against the state schema once the journal is applied (replayJournal).
   return d as unknown as StateDelta;
 }
 
 const FILE_HINT =
   "The journal holds what an apply recorded since the state file was last written whole. Keep copies of both files. To go on without the journal, move it away: the state then lacks those records, and `stsorg plan --refresh full` shows what FK holds.";
 
-/** How messages name a journal's lines, and what they advise. */
+/** How messages name a journal and its lines, and what they advise. */
 export interface JournalSource {
+  name: string;
   line(n: number): string;
   hint: string;
 }

@@ -1,12 +1,11 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { constants as fsConstants } from "node:fs";
-import type { Stats } from "node:fs";
+import { constants as fsConstants, type Stats } from "node:fs";
 import { copyFile, link, mkdir, open, readFile, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { StateError } from "../errors/index.js";
 import type { StateFile } from "../model/index.js";
 import { checkCas, checkLockHeld, noLockError } from "./cas.js";
-import { decodeState, encodeStateChunks, schemaProblems } from "./codec.js";
+import { decodeState, encodeStateChunks } from "./codec.js";
 import { encodeDelta, interimDelta, ownCopy, replayJournal, type StateDelta } from "./delta.js";
 import { isExpired, lockedError, newLockInfo } from "./lock.js";
 import type { ExpectedVersion, LockInfo, LockRequest, StateBackend, StateIdentity, WriteOptions } from "./types.js";
@@ -38,6 +37,13 @@ interface Stored {
   journalValidBytes: number;
   lineage: string;
   serial: number;
+}
+
+/** The state file and its journal (when there is one) as read together. */
+interface StoredFiles {
+  text: string;
+  st: Stats;
+  journal?: { bytes: Buffer; st: Stats };
 }
 
 /**
@@ -82,10 +88,9 @@ export class LocalStateBackend implements StateBackend {
   }
 
   async read(): Promise<StateFile | null> {
-    const loaded = await this.load(this.opts.identity);
-    if (loaded === null) return null;
-    this.remember(loaded.state);
-    return loaded.state;
+    const state = await this.load(this.opts.identity);
+    if (state !== null) this.remember(state);
+    return state;
   }
 
   async write(next: StateFile, expected: ExpectedVersion, options?: WriteOptions): Promise<void> {
@@ -111,10 +116,9 @@ export class LocalStateBackend implements StateBackend {
           throw new StateError(`Cannot write state ${this.path}: ${(e as Error).message}`, { file: this.path, cause: e });
         }
         await fsyncDir(dirname(this.path));
-        // The new file holds everything the journal did; a crash before this unlink leaves lines that
-        // reading skips (their serials are older than the file's).
-        // The new file is written: a journal that cannot be removed only holds such lines (and the next
-        // append cuts them off), so that is not a failed write.
+        // The new file holds everything the journal did, so the journal's lines are now skipped when read
+        // (their serials are older than the file's) and cut off by the next append: a crash before this
+        // unlink, or an unlink that fails, does not make the write fail.
         let journalLeft = false;
         if (hadJournal) {
           await unlink(this.journalPath).catch((e: unknown) => {
@@ -163,11 +167,8 @@ export class LocalStateBackend implements StateBackend {
     this.last = ownCopy(state);
   }
 
-  /**
-   * The stored state with its journal applied, and what was read; null when there is no state file.
-   * Sets the cache.
-   */
-  private async load(identity: StateIdentity | undefined): Promise<{ state: StateFile } | null> {
+  /** The stored state with its journal applied; null when there is no state file. Sets the cache. */
+  private async load(identity: StateIdentity | undefined): Promise<StateFile | null> {
     // The file and its journal are two reads: if the file was replaced in between (a whole write, after
     // which the journal starts again), the pair does not fit together; read both again.
     for (let attempt = 1; ; attempt++) {
@@ -179,7 +180,7 @@ export class LocalStateBackend implements StateBackend {
     }
   }
 
-  private async readFiles(): Promise<{ text: string; st: Stats; journal?: Buffer; jst?: Stats } | null> {
+  private async readFiles(): Promise<StoredFiles | null> {
     let text: string;
     let st: Stats;
     try {
@@ -206,7 +207,7 @@ export class LocalStateBackend implements StateBackend {
       const fh = await open(this.journalPath, "r");
       try {
         const jst = await fh.stat();
-        return { text, st, jst, journal: await fh.readFile() };
+        return { text, st, journal: { bytes: await fh.readFile(), st: jst } };
       } finally {
         await fh.close();
       }
@@ -216,37 +217,23 @@ export class LocalStateBackend implements StateBackend {
     return { text, st };
   }
 
-  private async decodeFiles(read: { text: string; st: Stats; journal?: Buffer; jst?: Stats }, identity: StateIdentity | undefined): Promise<{ state: StateFile }> {
-    const { text, st, journal, jst } = read;
+  private async decodeFiles({ text, st, journal }: StoredFiles, identity: StateIdentity | undefined): Promise<StateFile> {
     const base = decodeState(text, {
       source: this.path,
       backup: (await exists(this.backupPath)) ? this.backupPath : undefined,
       identity,
     });
-    let state = base;
-    let validBytes = 0;
-    if (journal !== undefined && jst !== undefined) {
-      const replayed = replayJournal(base, journal, this.journalPath);
-      state = replayed.state;
-      // Lines that add nothing (left over from before the file was written whole) are appended over.
-      validBytes = replayed.applied > 0 ? replayed.validBytes : 0;
-      if (replayed.applied > 0) {
-        const invalid = schemaProblems(state);
-        if (invalid !== undefined) {
-          throw new StateError(`State ${this.path} with its journal ${this.journalPath} does not match the state schema: ${invalid}; it was not used.`, {
-            file: this.journalPath,
-          });
-        }
-      }
-    }
+    const replayed = journal === undefined ? undefined : replayJournal(base, journal.bytes, this.journalPath);
+    const state = replayed?.state ?? base;
     this.cache = {
       file: stampOf(st),
-      journal: jst === undefined ? null : stampOf(jst),
-      journalValidBytes: validBytes,
+      journal: journal === undefined ? null : stampOf(journal.st),
+      // Lines that add nothing (left over from before the file was written whole) are appended over.
+      journalValidBytes: replayed !== undefined && replayed.applied > 0 ? replayed.validBytes : 0,
       lineage: state.lineage,
       serial: state.serial,
     };
-    return { state };
+    return state;
   }
 
   async lock(req: LockRequest): Promise<LockInfo> {
@@ -310,8 +297,8 @@ export class LocalStateBackend implements StateBackend {
       return { lineage: c.lineage, serial: c.serial };
     }
     // Someone else wrote it: full validation, so a damaged file is never silently replaced.
-    const loaded = await this.load(undefined);
-    return loaded === null ? null : { lineage: loaded.state.lineage, serial: loaded.state.serial };
+    const state = await this.load(undefined);
+    return state === null ? null : { lineage: state.lineage, serial: state.serial };
   }
 
   private async keepBackup(): Promise<void> {

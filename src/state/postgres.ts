@@ -5,7 +5,7 @@ import pg from "pg";
 import { LockError, StateError } from "../errors/index.js";
 import type { StateFile } from "../model/index.js";
 import { checkCas, checkLockHeld, noLockError } from "./cas.js";
-import { decodeState, encodeState, schemaProblems, stateChecksum } from "./codec.js";
+import { decodeState, encodeState, stateChecksum } from "./codec.js";
 import { encodeDelta, interimDelta, ownCopy, replayJournal } from "./delta.js";
 import { isExpired, lockedError, newLockInfo } from "./lock.js";
 import { mayFallBack, parsePgUrl, quoteIdent, scrubSecret, sslAttempts, type ParsedPgUrl, type SslMode } from "./pgconfig.js";
@@ -114,13 +114,11 @@ export class PostgresStateBackend implements StateBackend {
     }
     let state = base;
     if (row.journal !== null) {
-      const replayed = replayJournal(base, Buffer.from(row.journal + "\n"), {
+      state = replayJournal(base, Buffer.from(row.journal + "\n"), {
+        name: `${this.qJournal} of environment "${this.opts.environment}"`,
         line: (n) => `${this.qJournal} row ${n} (by serial) of environment "${this.opts.environment}"`,
         hint: `The journal rows hold what an apply recorded since the state row was last written whole. Back up both tables first. To go on without the journal, delete this environment's rows from ${this.qJournal}: the state then lacks those records, and \`stsorg plan --refresh full\` shows what FK holds.`,
-      });
-      state = replayed.state;
-      const invalid = replayed.applied > 0 ? schemaProblems(state) : undefined;
-      if (invalid !== undefined) throw new StateError(`State ${this.describe()} with its journal does not match the state schema: ${invalid}; it was not used.`);
+      }).state;
     }
     this.last = ownCopy(state);
     return state;
@@ -132,8 +130,9 @@ export class PostgresStateBackend implements StateBackend {
    */
   async write(next: StateFile, expected: ExpectedVersion, options?: WriteOptions): Promise<void> {
     const delta = interimDelta(this.last, next, expected, options?.interim === true);
-    const line = delta === undefined ? undefined : encodeDelta(delta).toString("utf8").replace(/\n$/, "");
-    const text = line === undefined ? encodeState(next) : undefined;
+    // A journal row holds the line without its newline.
+    const stored: { line: string } | { text: string } =
+      delta === undefined ? { text: encodeState(next) } : { line: encodeDelta(delta).toString("utf8").replace(/\n$/, "") };
     const env = this.opts.environment;
     await this.transaction("write the state", async (c) => {
       if (expected.lockId !== undefined) {
@@ -147,14 +146,13 @@ export class PostgresStateBackend implements StateBackend {
         [env],
       );
       const row = cur.rows[0];
-      const stored = row ? { lineage: row.lineage, serial: Number(row.latest ?? row.serial) } : null;
-      checkCas(stored, next, expected, this.describe());
-      if (line !== undefined && stored !== null) {
-        await c.query(`INSERT INTO ${this.qJournal} (environment, serial, lineage, line) VALUES ($1, $2, $3, $4)`, [env, next.serial, next.lineage, line]);
+      checkCas(row ? { lineage: row.lineage, serial: Number(row.latest ?? row.serial) } : null, next, expected, this.describe());
+      // An interim write expects the version this handle last saw, so the compare-and-swap has found a row.
+      if ("line" in stored) {
+        await c.query(`INSERT INTO ${this.qJournal} (environment, serial, lineage, line) VALUES ($1, $2, $3, $4)`, [env, next.serial, next.lineage, stored.line]);
         return;
       }
-      const whole = text ?? encodeState(next);
-      const values = [env, next.lineage, next.serial, checksumOf(whole), whole, this.now().toISOString(), this.opts.version ?? "0.0.0"];
+      const values = [env, next.lineage, next.serial, checksumOf(stored.text), stored.text, this.now().toISOString(), this.opts.version ?? "0.0.0"];
       if (row === undefined) {
         const ins = await c.query(
           `INSERT INTO ${this.qState} (environment, lineage, serial, checksum, state, updated_at, tool_version)
