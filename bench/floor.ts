@@ -1,7 +1,7 @@
 /**
  * The transport floor of a first apply: the writes of a saved plan sent by a bare HTTP client — the
- * same library and connection settings as stsorg's OS2sync client (undici, one connection per write in
- * flight), the same requests (method, path, query, headers, body) and the same number in flight — and
+ * same transport and connection settings as stsorg's OS2sync client (its `exchange` on an undici Agent,
+ * one connection per write in flight), the same requests (method, path, query, headers, body) and the same number in flight — and
  * nothing else: no state, no write-ahead journal, no checks, no progress, no retries.
  *
  * Measured by the benchmark as a process right next to the first apply, against the same sandbox and
@@ -12,7 +12,8 @@
  * summary on stdout.
  */
 import { readFileSync } from "node:fs";
-import { Agent, request } from "undici";
+import { Agent } from "undici";
+import { exchange } from "../src/targets/os2sync/exchange.js";
 
 export interface FloorConfig {
   /** OS2sync's base URL including `/api`. */
@@ -65,10 +66,9 @@ export async function runFloor(cfg: FloorConfig): Promise<FloorSummary> {
       const w = writes[next++]!;
       const headers: Record<string, string> = { cvr: cfg.cvr, apiKey: cfg.apiKey };
       if (w.body !== undefined) headers["content-type"] = "application/json";
-      const res = await request(base + w.path, { dispatcher: agent, method: w.method, headers, body: w.body });
-      await res.body.text();
+      const res = await exchange(agent, { url: base + w.path, method: w.method, headers, body: w.body, timeoutMs: 30_000 });
       summary.writes += 1;
-      if (res.statusCode !== 200) summary.refused += 1;
+      if (res.status !== 200) summary.refused += 1;
     }
   };
   await Promise.all(Array.from({ length: Math.min(cfg.parallelism, writes.length) }, worker));

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { Agent, request, type Dispatcher } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import { AuthError, RemoteError } from "../../errors/index.js";
 import type { Environment } from "../../manifest/types.js";
 import {
@@ -11,6 +11,7 @@ import {
   type OrgUnitRegistration,
   type UserRegistration,
 } from "../../model/index.js";
+import { exchange, ExchangeError, type ExchangeAnswer } from "./exchange.js";
 import { backoffDelay, isRetryableStatus, sleepUnlessAborted } from "./backoff.js";
 import { Semaphore } from "./semaphore.js";
 
@@ -128,11 +129,7 @@ interface RequestSpec {
   object?: { kind: ObjectKind; uuid: string; name?: string };
 }
 
-interface RawResponse {
-  status: number;
-  body: string;
-  contentType: string;
-}
+type RawResponse = ExchangeAnswer;
 
 /** The request never got an answer (refused, dropped, timed out). */
 class TransportFailure extends Error {
@@ -467,27 +464,11 @@ export class Os2syncClient {
       body = JSON.stringify(spec.body);
       headers["content-type"] = "application/json";
     }
-    // One deadline for the whole exchange, connecting and the body included.
-    const abort = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, this.opts.timeoutMs);
     try {
-      const res = await request(url, { dispatcher: this.dispatcher, method: spec.method, headers, body, signal: abort.signal });
-      const text = await res.body.text();
-      const type = res.headers["content-type"];
-      return { status: res.statusCode, body: text, contentType: Array.isArray(type) ? type.join(", ") : (type ?? "") };
+      return await exchange(this.dispatcher, { url, method: spec.method, headers, body, timeoutMs: this.opts.timeoutMs });
     } catch (e) {
-      const err = e as Error & { code?: unknown; cause?: { code?: unknown } };
-      if (timedOut) {
-        throw new TransportFailure("ETIMEDOUT", `no answer within ${this.opts.timeoutMs} ms`, e);
-      }
-      const code = typeof err.cause?.code === "string" ? err.cause.code : typeof err.code === "string" ? err.code : "ERROR";
-      throw new TransportFailure(code, `${code}: ${err.message}`, e);
-    } finally {
-      clearTimeout(timer);
+      if (e instanceof ExchangeError) throw new TransportFailure(e.code, e.message, e.cause ?? e);
+      throw e;
     }
   }
 
