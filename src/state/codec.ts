@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { ValidateFunction } from "ajv/dist/2020.js";
 import { schemaValidator } from "../jsonschema/index.js";
 import { StateError } from "../errors/index.js";
-import { canonicalJson, STATE_FORMAT_VERSION, type StateFile, type StateResource } from "../model/index.js";
+import { canonicalJson, canonicalValue, STATE_FORMAT_VERSION, type StateFile, type StateResource } from "../model/index.js";
 import type { StateIdentity } from "./types.js";
 
 /**
@@ -80,7 +80,7 @@ export function encodeStateChunks(state: StateFile): Buffer[] {
       });
       chunks.push(Buffer.from("\n  ]"));
     } else {
-      chunks.push(Buffer.from(`  ${name}: ${indentTail(JSON.stringify(sortedCopy(value), null, 2), "  ")}`));
+      chunks.push(Buffer.from(`  ${name}: ${indentTail(JSON.stringify(canonicalValue(value), null, 2), "  ")}`));
     }
   });
   chunks.push(Buffer.from("\n}\n"));
@@ -135,7 +135,7 @@ export function compactResourceJson(r: StateResource): Buffer {
 function encodedResource(r: StateResource): EncodedResource {
   const kept = encoded.get(r);
   if (kept !== undefined) return kept;
-  const sorted = sortedCopy(r);
+  const sorted = canonicalValue(r);
   const e = {
     compact: Buffer.from(JSON.stringify(sorted)),
     pretty: Buffer.from(indentTail(JSON.stringify(sorted, null, 2), "    ")),
@@ -147,20 +147,6 @@ function encodedResource(r: StateResource): EncodedResource {
 /** Indents every line but the first (how JSON.stringify nests a value under its parent). */
 function indentTail(text: string, prefix: string): string {
   return text.includes("\n") ? text.replaceAll("\n", "\n" + prefix) : text;
-}
-
-/** Objects with keys sorted at every level (the same order canonicalJson uses). */
-function sortedCopy(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortedCopy);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = sortedCopy(v);
-    }
-    return out;
-  }
-  return value;
 }
 
 function deepFreeze(value: unknown): void {
