@@ -25,7 +25,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     .fail((msg, err) => {
       if (err) throw err;
       const typed = argv.find((a) => !a.startsWith("-"));
-      const message = /^Did you mean/.test(msg) && typed !== undefined ? `Unknown command "${typed}". ${msg}` : msg;
+      const message = /^Did you mean/.test(msg) && typed !== undefined ? `Unknown command "${typed}". ${msg}` : withoutCamelCaseTwins(msg);
       throw new UsageError(message, { hint: "Run `stsorg --help` for usage." });
     })
     .option("no-color", { type: "boolean", describe: "Never colour output (NO_COLOR and FORCE_COLOR are respected too)" })
@@ -64,4 +64,17 @@ function register(parser: ReturnType<typeof yargs>, c: Command, io: CliIo, setRe
       setResult(p);
     },
   );
+}
+
+/**
+ * yargs names an unknown dashed option twice, as typed and camel-cased ("Unknown arguments: auto-aprove,
+ * autoAprove"); the user typed one.
+ */
+function withoutCamelCaseTwins(msg: string): string {
+  const m = /^Unknown arguments?: (.*)$/.exec(msg);
+  if (!m) return msg;
+  const names = m[1]!.split(", ");
+  const camel = new Set(names.filter((n) => n.includes("-")).map((n) => n.replace(/-+([^-])/g, (_, c: string) => c.toUpperCase())));
+  const kept = names.filter((n) => n.includes("-") || !camel.has(n));
+  return `Unknown argument${kept.length === 1 ? "" : "s"}: ${kept.join(", ")}`;
 }

@@ -22,6 +22,14 @@ describe("stsorg's command line", () => {
     expect(r.out).toBe("");
   });
 
+  it("names a mistyped dashed option once, as it was typed", async () => {
+    const typo = await cli(["apply", "-e", "test", "--auto-aprove"], { cwd: dir });
+    expect(typo.code).toBe(1);
+    expect(typo.err).toBe("Error: Unknown argument: auto-aprove\n  Run `stsorg --help` for usage.\n");
+    const two = await cli(["validate", "-e", "test", "--offline", "--of-line", "--zz"], { cwd: dir });
+    expect(two.err).toBe("Error: Unknown arguments: of-line, zz\n  Run `stsorg --help` for usage.\n");
+  });
+
   it("accepts --no-color on every command", async () => {
     const r = await cli(["validate", "-e", "test", "--offline", "--no-color"], { cwd: dir });
     expect(r.err).toBe("");
