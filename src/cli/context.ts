@@ -1,7 +1,7 @@
 import { loadEnvironment, resolveSecret, type Environment, type SecretUse } from "../manifest/index.js";
 import { computeDesiredState } from "../mapping/index.js";
 import { copenhagenDate, cprKeyId, hashCpr, type ActualState, type DesiredState, type MoSnapshot, type RefreshMode, type StateFile } from "../model/index.js";
-import { startEmbeddedSandbox, type EmbeddedSandbox } from "../sandbox/embedded.js";
+import type { EmbeddedSandbox } from "../sandbox/embedded.js";
 import { readMoSnapshot, type ReadMoStats } from "../sources/os2mo/index.js";
 import { openBackend, type StateBackend } from "../state/index.js";
 import { createOs2syncClient, refreshActual, type Os2syncClient } from "../targets/os2sync/index.js";
@@ -62,6 +62,8 @@ export async function openContext(nameOrPath: string, io: CliIo, opts: { needsOs
   const today = copenhagenDate(io.now());
   let embedded: EmbeddedSandbox | undefined;
   if (env.sandbox) {
+    // Loaded only here: the sandbox servers (GraphQL, certificates) are a large part of what stsorg loads.
+    const { startEmbeddedSandbox } = await import("../sandbox/embedded.js");
     embedded = await startEmbeddedSandbox(env.sandbox, { baseDir: env.baseDir, cvr: env.municipality.cvr, today, adminTopUuid: env.sts.adminTopUuid });
     env.os2mo = { ...env.os2mo, url: embedded.os2mo.url, auth: { ...env.os2mo.auth, authServer: embedded.os2mo.authServer, realm: embedded.os2mo.realm, clientId: embedded.os2mo.clientId } };
     env.os2sync = { ...env.os2sync, url: embedded.os2sync.url };

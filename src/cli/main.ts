@@ -1,7 +1,7 @@
 import yargs from "yargs";
 import { exitCodeFor, formatError, isStsorgError, UsageError } from "../errors/index.js";
 import type { Command } from "./command.js";
-import { commands } from "./commands.js";
+import { commandsFor } from "./commands.js";
 import { defaultIo, type CliIo } from "./io.js";
 import { TOOL_VERSION } from "./version.js";
 
@@ -31,7 +31,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     .option("no-color", { type: "boolean", describe: "Never colour output (NO_COLOR and FORCE_COLOR are respected too)" })
     // yargs reads `--no-color` as `color: false` (boolean negation); declared so that strict mode accepts it.
     .option("color", { type: "boolean", hidden: true });
-  for (const c of commands) register(parser, c, io, (p) => (result = p));
+  for (const c of await commandsFor(argv)) register(parser, c, io, (p) => (result = p));
   let helpOrVersion = "";
   try {
     await parser.parseAsync(argv, {}, (_err, _argv, output) => {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import got, { type Method } from "got";
+import type { Method } from "got";
 import { AuthError, LockError, RemoteError, StateError } from "../errors/index.js";
 import type { StateFile } from "../model/index.js";
 import { checkCas, checkLockHeld, noLockError } from "./cas.js";
@@ -232,6 +232,7 @@ export class HttpStateBackend implements StateBackend {
     const maxWait = this.opts.retryWaitMaxMs ?? 30_000;
     const authorization = await this.authorization();
     const ca = await this.certificateAuthority();
+    const { default: got } = await import("got"); // loaded only when this backend is used
     let retried = false;
     for (let attempt = 0; ; attempt++) {
       let outcome: Answer | Error;

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { ConnectionOptions } from "node:tls";
-import pg from "pg";
+import type pg from "pg";
 import { LockError, StateError } from "../errors/index.js";
 import type { StateFile } from "../model/index.js";
 import { checkCas, checkLockHeld, noLockError } from "./cas.js";
@@ -317,8 +317,10 @@ export class PostgresStateBackend implements StateBackend {
       }
     }
     const attempts = sslAttempts(mode, ca);
+    // Loaded only when this backend connects.
+    const { default: driver } = await import("pg");
     for (let i = 0; ; i++) {
-      const pool = this.newPool(url, attempts[i]!);
+      const pool = this.newPool(driver, url, attempts[i]!);
       try {
         await this.ensureTables(pool);
         return { pool, url };
@@ -330,8 +332,8 @@ export class PostgresStateBackend implements StateBackend {
     }
   }
 
-  private newPool(url: ParsedPgUrl, ssl: false | ConnectionOptions): pg.Pool {
-    const pool = new pg.Pool({
+  private newPool(driver: typeof pg, url: ParsedPgUrl, ssl: false | ConnectionOptions): pg.Pool {
+    const pool = new driver.Pool({
       connectionString: url.connectionString,
       ssl,
       max: 4,

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { setTimeout as delay } from "node:timers/promises";
-import got, { RequestError, type Got } from "got";
+import type { Got, RequestError } from "got";
 import { ManifestError, RemoteError } from "../../errors/index.js";
 
 /** How failed requests are retried: network errors, 429 and 5xx, with exponential backoff and jitter. */
@@ -64,7 +64,9 @@ function isRetryableStatus(status: number): boolean {
  */
 export class Os2moHttp {
   readonly stats: HttpStats = { requests: 0, retries: 0, bytesReceived: 0 };
-  private readonly got: Got;
+  /** got, loaded on the first request (most commands never talk to OS2mo, and got is a large import). */
+  private got: Promise<{ got: Got; RequestError: typeof RequestError }> | undefined;
+  private readonly gotOptions: Parameters<Got["extend"]>[0];
   private readonly retry: RetryPolicy;
   private readonly random: () => number;
   private readonly agents: { http: HttpAgent; https: HttpsAgent };
@@ -90,7 +92,7 @@ export class Os2moHttp {
       http: new HttpAgent({ keepAlive: true, maxSockets }),
       https: new HttpsAgent({ keepAlive: true, maxSockets, ...(ca ? { ca } : {}) }),
     };
-    this.got = got.extend({
+    this.gotOptions = {
       timeout: { request: options.timeoutMs },
       retry: { limit: 0 },
       throwHttpErrors: false,
@@ -99,7 +101,11 @@ export class Os2moHttp {
       agent: this.agents,
       https: { rejectUnauthorized: true, ...(ca ? { certificateAuthority: ca } : {}) },
       headers: { "user-agent": "stsorg" },
-    });
+    };
+  }
+
+  private client(): Promise<{ got: Got; RequestError: typeof RequestError }> {
+    return (this.got ??= import("got").then((m) => ({ got: m.default.extend(this.gotOptions), RequestError: m.RequestError })));
   }
 
   /**
@@ -119,6 +125,7 @@ export class Os2moHttp {
     shouldStop: () => boolean = () => false,
   ): Promise<HttpAnswer> {
     const system = "os2mo";
+    const { got, RequestError } = await this.client();
     for (let attempt = 1; ; attempt++) {
       if (shouldStop()) throw new RemoteError(system, `${what} was cancelled because another OS2mo request failed`);
       this.stats.requests++;
@@ -126,7 +133,7 @@ export class Os2moHttp {
       let failure: string | undefined;
       let retryAfterMs: number | undefined;
       try {
-        const res = await this.got.post(url, {
+        const res = await got.post(url, {
           headers: request.headers,
           ...(request.json !== undefined ? { body: JSON.stringify(request.json), headers: { ...request.headers, "content-type": "application/json" } } : {}),
           ...(request.form !== undefined ? { form: request.form } : {}),

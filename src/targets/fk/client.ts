@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Agent as HttpsAgent } from "node:https";
 import type { SecureVersion } from "node:tls";
-import got from "got";
 import { AuthError, RemoteError } from "../../errors/index.js";
 import type { ClientCredentials } from "./credentials.js";
 
@@ -132,7 +131,7 @@ export class FkClient {
     const started = this.now().getTime();
     let res: { statusCode: number; body: string };
     try {
-      res = await got.post(this.options.tokenUrl, {
+      res = await (await loadGot()).post(this.options.tokenUrl, {
         body,
         headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
         agent: { https: this.agent },
@@ -202,7 +201,7 @@ export class FkClient {
       this.stats.byOperation[operation] = (this.stats.byOperation[operation] ?? 0) + 1;
       let res: { statusCode: number; body: string };
       try {
-        res = await got.post(this.options.graphqlUrl, {
+        res = await (await loadGot()).post(this.options.graphqlUrl, {
           json: { operationName: operation, query: text, variables },
           headers: {
             accept: "application/json",
@@ -289,4 +288,9 @@ function parseJson(text: string): Record<string, unknown> | undefined {
 
 function truncate(s: string, n: number): string {
   return s.length > n ? s.slice(0, n) + "…" : s;
+}
+
+/** got, loaded when FK is first read (only `--refresh fk` does). */
+async function loadGot(): Promise<typeof import("got").default> {
+  return (await import("got")).default;
 }

@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { commandsFor } from "../../../src/cli/commands.js";
 import { cleanup, cli, FIXTURE, lineOf, project, SECRETS } from "../manifest/helpers.js";
 
 /** Command-line mistakes are refused before the command does anything, with a message that names them. */
@@ -20,6 +21,21 @@ describe("stsorg's command line", () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain('Error: Unknown command "valdiate". Did you mean validate?');
     expect(r.out).toBe("");
+  });
+
+  it("loads only the command named first, and its help and checks are the same as with every command loaded", async () => {
+    const all = await commandsFor([]);
+    expect(all.length).toBeGreaterThan(10);
+    for (const c of all) {
+      const name = c.command.split(" ")[0]!;
+      expect(await commandsFor([name, "--help"])).toEqual([c]);
+      // An option before the command name: every command is loaded.
+      const alone = await cli([name, "--help"], { cwd: dir });
+      const withAll = await cli(["--no-color", name, "--help"], { cwd: dir });
+      expect(alone.code).toBe(0);
+      expect(alone.out).toContain(`stsorg ${c.command}`);
+      expect(alone.out).toBe(withAll.out);
+    }
   });
 
   it("names a mistyped dashed option once, as it was typed", async () => {
