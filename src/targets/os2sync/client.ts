@@ -454,9 +454,7 @@ export class Os2syncClient {
 
   private async once(spec: RequestSpec): Promise<RawResponse> {
     let url = /^https?:\/\//i.test(spec.path) ? spec.path : this.base + spec.path;
-    if (spec.query !== undefined && Object.keys(spec.query).length > 0) {
-      url += (url.includes("?") ? "&" : "?") + new URLSearchParams(spec.query).toString();
-    }
+    if (spec.query !== undefined) url += queryString(spec.query, url.includes("?"));
     const headers: Record<string, string> = { cvr: this.options.cvr, ...spec.headers };
     if (this.options.apiKey) headers.apiKey = this.options.apiKey;
     let body: string | undefined;
@@ -519,6 +517,17 @@ export function createOs2syncClient(
     progress: deps.progress,
     ...overrides,
   });
+}
+
+/** `?a=1&b=2` (or `&a=1…` after an existing query), encoded as URLSearchParams does; "" for no parameters. */
+function queryString(query: Record<string, string>, more: boolean): string {
+  let out = "";
+  for (const [k, v] of Object.entries(query)) out += (out === "" ? (more ? "&" : "?") : "&") + formEncode(k) + "=" + formEncode(v);
+  return out;
+}
+
+function formEncode(s: string): string {
+  return /^[A-Za-z0-9*\-._]*$/.test(s) ? s : new URLSearchParams([["", s]]).toString().slice(1);
 }
 
 function writeQuery(opts: UpsertOptions): Record<string, string> | undefined {
