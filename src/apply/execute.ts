@@ -82,7 +82,8 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   const retryBaseMs = deps.retryBaseMs ?? 1_000;
   const retryMaxMs = deps.retryMaxMs ?? 16_000;
   const writeCount = plan.changes.filter((c) => c.action !== "adopt").length;
-  // Each state write rewrites the whole file: for large plans, larger batches keep that to ~40 rewrites.
+  // Each interim state write lists the whole state and compares it with the last: for large plans, larger
+  // batches keep that to ~40 per apply.
   const batchSize = Math.max(1, deps.journalBatchSize ?? Math.max(256, Math.ceil(writeCount / 40)));
   // Journal the next batch while a few rounds of writes are still queued, so FK writes do not wait for it.
   const lowWater = parallelism * 4;

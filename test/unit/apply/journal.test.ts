@@ -52,6 +52,29 @@ describe("apply's working state", () => {
     expect(snap.resources.map((r) => r.name)).toEqual(["Også igen", "Igen", "Omdøbt"]);
   });
 
+  it("lists exactly the live resources in address order after any run of puts, removals and snapshots (seeded)", () => {
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const ws = working([unit(3), unit(40)]);
+    const live = new Map<string, string>([unit(3), unit(40)].map((r) => [r.address, r.name]));
+    for (let step = 0; step < 3000; step++) {
+      const n = Math.floor(random() * 60);
+      const r = random();
+      if (r < 0.55) {
+        const u = unit(n, `Enhed ${n} v${step}`);
+        ws.put(u);
+        live.set(u.address, u.name);
+      } else if (r < 0.75) {
+        ws.remove(unit(n).address);
+        live.delete(unit(n).address);
+      } else if (r < 0.85) {
+        const snap = ws.snapshot();
+        const expected = [...live].sort(([a], [b]) => (a < b ? -1 : 1));
+        expect(snap.resources.map((x) => [x.address, x.name])).toEqual(expected);
+      }
+    }
+  });
+
   it("persists with serial + 1 each time and records no resource twice", async () => {
     const backend = new MemoryStateBackend();
     const ws = working();
