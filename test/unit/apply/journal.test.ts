@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../random.js";
 import type { StateResource } from "../../../src/model/index.js";
 import { WorkingState } from "../../../src/apply/journal.js";
 import { attributesSha256, MemoryStateBackend, newState } from "../../../src/state/index.js";
@@ -53,8 +54,7 @@ describe("apply's working state", () => {
   });
 
   it("lists exactly the live resources in address order after any run of puts, removals and snapshots (seeded)", () => {
-    let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = seededRandom(42);
     const ws = working([unit(3), unit(40)]);
     const live = new Map<string, string>([unit(3), unit(40)].map((r) => [r.address, r.name]));
     for (let step = 0; step < 3000; step++) {

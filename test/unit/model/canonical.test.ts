@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../random.js";
 import { canonicalJson, canonicalValue } from "../../../src/model/index.js";
 
 // canonicalJson is what plan ids, attribute hashes and state checksums are computed from: its bytes must
@@ -18,17 +19,6 @@ function reference(value: unknown): unknown {
     return out;
   }
   return value;
-}
-
-/** A small seeded generator (mulberry32), so a failure can be reproduced. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const KEYS = ["Uuid", "Name", "a", "b", "ParentOrgUnitUuid", "10", "9", "0", "æble", "Zeta", "_x", ""];
@@ -51,7 +41,7 @@ function randomValue(r: () => number, depth: number): unknown {
 
 describe("canonicalJson", () => {
   it("gives the bytes of the sorted copy for any value, also when parts are already sorted (seeded random values)", () => {
-    const r = rng(20261206);
+    const r = seededRandom(20261206);
     for (let n = 0; n < 3000; n++) {
       const v = randomValue(r, 4);
       const expected = JSON.stringify(reference(v));

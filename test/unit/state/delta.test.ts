@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../random.js";
 import type { PendingWrite, StateFile, StateResource } from "../../../src/model/index.js";
 import { applyDelta, attributesSha256, diffStates, encodeDelta, replayJournal, sealResource, sealValue } from "../../../src/state/index.js";
 import { sampleState } from "./conformance.js";
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function resource(n: number, name: string): StateResource {
   const uuid = `bbbbbbbb-0000-4000-8000-${String(n).padStart(12, "0")}`;
@@ -36,7 +26,7 @@ function entry(n: number): PendingWrite {
 
 /** A run of versions as apply makes them: each changes a few resources and journal entries of the one before. */
 function run(seed: number, steps: number): StateFile[] {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const base = sampleState();
   let s: StateFile = { ...base, resources: Array.from({ length: 40 }, (_, i) => resource(i, `Unit ${i}`)) };
   const out = [s];
