@@ -10,6 +10,8 @@ export type SchemaName = "environment" | "plan" | "state";
 
 const cache = new Map<string, ValidateFunction>();
 
+export const SCHEMA_NAMES: readonly SchemaName[] = ["environment", "plan", "state"];
+
 export function schemaUrl(name: SchemaName): URL {
   return new URL(`../../schemas/${name}.schema.json`, import.meta.url);
 }
@@ -19,7 +21,16 @@ export function schemaValidator(name: SchemaName, opts: { allErrors?: boolean; v
   const hit = cache.get(key);
   if (hit) return hit;
   const schema = JSON.parse(readFileSync(schemaUrl(name), "utf8")) as object;
-  const ajv = new Ajv2020({ allErrors: opts.allErrors ?? false, verbose: opts.verbose ?? false, strict: true, strictRequired: false, allowUnionTypes: true });
+  const ajv = new Ajv2020({
+    allErrors: opts.allErrors ?? false,
+    verbose: opts.verbose ?? false,
+    strict: true,
+    strictRequired: false,
+    allowUnionTypes: true,
+    // The schemas are stsorg's own files, checked against the draft 2020-12 meta-schema by a test
+    // (test/unit/jsonschema); checking them again at every start cost a third of compiling them.
+    validateSchema: false,
+  });
   // ajv-formats is CommonJS; depending on the loader its function is the module or its `default`.
   const mod = addFormatsModule as unknown as { default?: (a: Ajv2020) => unknown } & ((a: Ajv2020) => unknown);
   (mod.default ?? mod)(ajv);
