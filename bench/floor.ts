@@ -13,7 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Agent } from "undici";
-import { exchange } from "../src/targets/os2sync/exchange.js";
+import { exchange, splitUrl } from "../src/targets/os2sync/exchange.js";
 
 export interface FloorConfig {
   /** OS2sync's base URL including `/api`. */
@@ -57,7 +57,7 @@ function writesOf(changes: PlannedChange[]): Write[] {
 export async function runFloor(cfg: FloorConfig): Promise<FloorSummary> {
   const plan = JSON.parse(readFileSync(cfg.planFile, "utf8")) as { changes: PlannedChange[] };
   const writes = writesOf(plan.changes);
-  const base = cfg.os2syncUrl.replace(/\/+$/, "");
+  const base = splitUrl(cfg.os2syncUrl.replace(/\/+$/, ""));
   const agent = new Agent({ connections: cfg.parallelism });
   const summary: FloorSummary = { writes: 0, refused: 0 };
   let next = 0;
@@ -66,7 +66,7 @@ export async function runFloor(cfg: FloorConfig): Promise<FloorSummary> {
       const w = writes[next++]!;
       const headers: Record<string, string> = { cvr: cfg.cvr, apiKey: cfg.apiKey };
       if (w.body !== undefined) headers["content-type"] = "application/json";
-      const res = await exchange(agent, { url: base + w.path, method: w.method, headers, body: w.body, timeoutMs: 30_000 });
+      const res = await exchange(agent, { origin: base.origin, path: base.path + w.path, method: w.method, headers, body: w.body, timeoutMs: 30_000 });
       summary.writes += 1;
       if (res.status !== 200) summary.refused += 1;
     }

@@ -417,7 +417,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
     }
   });
   // The last persist is whole (with the local backend: the file is rewritten and its journal removed).
-  if ((ws.dirty || ws.interimWrites > 0) && fatal === undefined) {
+  if ((ws.dirty || ws.wholeWriteDue) && fatal === undefined) {
     try {
       await ws.persist(deps.backend, deps.lockId);
     } catch (e) {

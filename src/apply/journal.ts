@@ -18,8 +18,8 @@ export class WorkingState {
   private nextSerial: number;
   dirty = false;
   writes = 0;
-  /** Persists since the last whole one (see persist). */
-  interimWrites = 0;
+  /** The last persist was interim, so a whole one is still due (see persist). */
+  wholeWriteDue = false;
 
   constructor(state: StateFile, stored: boolean, toolVersion?: string) {
     const { resources, pending, serial, ...header } = state;
@@ -99,7 +99,7 @@ export class WorkingState {
     this.version = { lineage: next.lineage, serial: next.serial };
     this.nextSerial = next.serial + 1;
     this.writes++;
-    this.interimWrites = interim ? this.interimWrites + 1 : 0;
+    this.wholeWriteDue = interim;
     return next.serial;
   }
 }

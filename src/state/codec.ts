@@ -80,7 +80,7 @@ export function encodeStateChunks(state: StateFile): Buffer[] {
       });
       chunks.push(Buffer.from("\n  ]"));
     } else {
-      chunks.push(Buffer.from(`  ${name}: ${indentTail(JSON.stringify(canonicalValue(value), null, 2), "  ")}`));
+      chunks.push(Buffer.from(`  ${name}: ${indentTail(canonicalJson(value, 2), "  ")}`));
     }
   });
   chunks.push(Buffer.from("\n}\n"));
@@ -106,11 +106,7 @@ const sealed = new WeakSet<object>();
  * later `encodeState`. Apply seals what it records: it persists a growing state tens of times.
  */
 export function sealResource<R extends StateResource>(r: R): R {
-  if (!sealed.has(r)) {
-    deepFreeze(r);
-    sealed.add(r);
-  }
-  return r;
+  return sealValue(r);
 }
 
 /** Deeply freezes a value (a journal entry) so that a state journal can tell it unchanged by identity. */

@@ -11,7 +11,7 @@ import {
   type OrgUnitRegistration,
   type UserRegistration,
 } from "../../model/index.js";
-import { exchange, ExchangeError, type ExchangeAnswer } from "./exchange.js";
+import { exchange, ExchangeError, splitUrl, type ExchangeAnswer } from "./exchange.js";
 import { backoffDelay, isRetryableStatus, sleepUnlessAborted } from "./backoff.js";
 import { Semaphore } from "./semaphore.js";
 
@@ -148,6 +148,8 @@ export class Os2syncClient {
   readonly stats: ClientStats = { requests: 0, retries: 0, byEndpoint: {} };
   private readonly base: string;
   private readonly healthUrl: string;
+  /** The base URL split once (see target). */
+  private baseTarget: { origin: string; path: string } | undefined;
   private readonly semaphore: Semaphore;
   private readonly opts: Required<
     Pick<
@@ -453,8 +455,6 @@ export class Os2syncClient {
   }
 
   private async once(spec: RequestSpec): Promise<RawResponse> {
-    let url = /^https?:\/\//i.test(spec.path) ? spec.path : this.base + spec.path;
-    if (spec.query !== undefined) url += queryString(spec.query, url.includes("?"));
     const headers: Record<string, string> = { cvr: this.options.cvr, ...spec.headers };
     if (this.options.apiKey) headers.apiKey = this.options.apiKey;
     let body: string | undefined;
@@ -463,11 +463,20 @@ export class Os2syncClient {
       headers["content-type"] = "application/json";
     }
     try {
-      return await exchange(this.dispatcher, { url, method: spec.method, headers, body, timeoutMs: this.opts.timeoutMs });
+      const { origin, path } = this.target(spec.path);
+      const query = spec.query === undefined ? "" : queryString(spec.query, path.includes("?"));
+      return await exchange(this.dispatcher, { origin, path: path + query, method: spec.method, headers, body, timeoutMs: this.opts.timeoutMs });
     } catch (e) {
       if (e instanceof ExchangeError) throw new TransportFailure(e.code, e.message, e.cause ?? e);
       throw e;
     }
+  }
+
+  /** Origin and path of a request path below the base URL, or of an absolute URL. */
+  private target(path: string): { origin: string; path: string } {
+    if (/^https?:\/\//i.test(path)) return splitUrl(path);
+    this.baseTarget ??= splitUrl(this.base);
+    return { origin: this.baseTarget.origin, path: this.baseTarget.path + path };
   }
 
   private authError(spec: RequestSpec): AuthError {

@@ -2,8 +2,10 @@ import type { Dispatcher } from "undici";
 
 /** One HTTP exchange to send. */
 export interface Exchange {
-  /** An absolute http(s) URL, query included. */
-  url: string;
+  /** `http(s)://host[:port]`, as splitUrl gives it. */
+  origin: string;
+  /** Path and query, e.g. `/api/user?bypassCache=true`. */
+  path: string;
   method: Dispatcher.HttpMethod;
   headers: Record<string, string>;
   body?: string;
@@ -41,20 +43,24 @@ export class ExchangeError extends Error {
  */
 export function exchange(dispatcher: Dispatcher, ex: Exchange): Promise<ExchangeAnswer> {
   return new Promise<ExchangeAnswer>((resolve, reject) => {
-    let url: URL;
-    try {
-      url = new URL(ex.url);
-    } catch (e) {
-      reject(new ExchangeError("ERR_INVALID_URL", `not a URL: ${ex.url}`, false, { cause: e }));
-      return;
-    }
     const handler = new Collector(ex.timeoutMs, resolve, reject);
     try {
-      dispatcher.dispatch({ origin: url.origin, path: url.pathname + url.search, method: ex.method, headers: ex.headers, body: ex.body ?? null }, handler);
+      dispatcher.dispatch({ origin: ex.origin, path: ex.path, method: ex.method, headers: ex.headers, body: ex.body ?? null }, handler);
     } catch (e) {
       handler.onError(e instanceof Error ? e : new Error(String(e)));
     }
   });
+}
+
+/** An absolute URL as the origin and path an Exchange takes (parsed once per base URL, not per request). */
+export function splitUrl(url: string): { origin: string; path: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch (e) {
+    throw new ExchangeError("ERR_INVALID_URL", `not a URL: ${url}`, false, { cause: e });
+  }
+  return { origin: u.origin, path: u.pathname + u.search };
 }
 
 class Collector implements Dispatcher.DispatchHandlers {

@@ -1,7 +1,7 @@
 import { Agent } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startOs2syncSandbox, type Os2syncSandbox } from "../../../src/sandbox/os2sync/index.js";
-import { exchange, ExchangeError } from "../../../src/targets/os2sync/exchange.js";
+import { exchange, ExchangeError, splitUrl } from "../../../src/targets/os2sync/exchange.js";
 import { CVR, unit, uuid } from "./helpers.js";
 
 // The OS2sync client's transport against the sandbox OS2sync: what comes back, and how an exchange that
@@ -27,7 +27,7 @@ describe("exchange", () => {
   it("returns the status, content type and whole body, also of an answer that arrives in many chunks", async () => {
     agent = new Agent({ connections: 2 });
     for (let n = 1; n <= 3000; n++) sb.store.put("orgunit", unit(n));
-    const list = await exchange(agent, { url: `${sb.url}/orgUnit/all`, method: "GET", headers, timeoutMs: 10_000 });
+    const list = await exchange(agent, { ...splitUrl(`${sb.url}/orgUnit/all`), method: "GET", headers, timeoutMs: 10_000 });
     expect(list.status).toBe(200);
     expect(list.contentType).toMatch(/^application\/json/);
     expect(list.body.length).toBeGreaterThan(64 * 1024); // more than one read from the socket
@@ -36,14 +36,14 @@ describe("exchange", () => {
     expect(uuids).toContain(uuid(2999, "a"));
 
     const post = await exchange(agent, {
-      url: `${sb.url}/orgUnit`,
+      ...splitUrl(`${sb.url}/orgUnit`),
       method: "POST",
       headers: { ...headers, "content-type": "application/json" },
       body: JSON.stringify(unit(4000, undefined, { Name: "Børn og Unge" })),
       timeoutMs: 10_000,
     });
     expect(post.status).toBe(200);
-    const refused = await exchange(agent, { url: `${sb.url}/orgUnit/all`, method: "GET", headers: { cvr: "12345678" }, timeoutMs: 10_000 });
+    const refused = await exchange(agent, { ...splitUrl(`${sb.url}/orgUnit/all`), method: "GET", headers: { cvr: "12345678" }, timeoutMs: 10_000 });
     expect(refused.status).toBe(401);
   });
 
@@ -51,11 +51,11 @@ describe("exchange", () => {
     agent = new Agent({ connections: 1 });
     sb.faults.next({ action: "delay", delayMs: 800, method: "GET" });
     const order: string[] = [];
-    const slow = exchange(agent, { url: `${sb.url}/orgUnit/all`, method: "GET", headers, timeoutMs: 10_000 }).then((a) => {
+    const slow = exchange(agent, { ...splitUrl(`${sb.url}/orgUnit/all`), method: "GET", headers, timeoutMs: 10_000 }).then((a) => {
       order.push("slow answered");
       return a;
     });
-    const queued = exchange(agent, { url: `${sb.url}/orgUnit/${uuid(1, "a")}`, method: "GET", headers, timeoutMs: 100 }).catch((e: unknown) => {
+    const queued = exchange(agent, { ...splitUrl(`${sb.url}/orgUnit/${uuid(1, "a")}`), method: "GET", headers, timeoutMs: 100 }).catch((e: unknown) => {
       order.push("queued failed");
       return e;
     });
@@ -65,22 +65,22 @@ describe("exchange", () => {
     expect((await slow).status).toBe(200);
     expect(order).toEqual(["queued failed", "slow answered"]);
     // The connection is usable afterwards.
-    expect((await exchange(agent, { url: `${sb.url}/orgUnit/all`, method: "GET", headers, timeoutMs: 10_000 })).status).toBe(200);
+    expect((await exchange(agent, { ...splitUrl(`${sb.url}/orgUnit/all`), method: "GET", headers, timeoutMs: 10_000 })).status).toBe(200);
   });
 
   it("fails a stalled answer at its deadline, and a dropped or refused connection with its code", async () => {
     agent = new Agent({ connections: 2 });
     sb.faults.next({ action: "delay", delayMs: 1_000, method: "GET" });
-    const stalled = await exchange(agent, { url: `${sb.url}/orgUnit/all`, method: "GET", headers, timeoutMs: 150 }).catch((e: unknown) => e);
+    const stalled = await exchange(agent, { ...splitUrl(`${sb.url}/orgUnit/all`), method: "GET", headers, timeoutMs: 150 }).catch((e: unknown) => e);
     expect(stalled).toMatchObject({ code: "ETIMEDOUT", timedOut: true });
 
     sb.faults.next({ action: "drop", method: "GET" });
-    const dropped = await exchange(agent, { url: `${sb.url}/orgUnit/all`, method: "GET", headers, timeoutMs: 10_000 }).catch((e: unknown) => e);
+    const dropped = await exchange(agent, { ...splitUrl(`${sb.url}/orgUnit/all`), method: "GET", headers, timeoutMs: 10_000 }).catch((e: unknown) => e);
     expect(dropped).toBeInstanceOf(ExchangeError);
     expect(dropped).toMatchObject({ timedOut: false });
     expect((dropped as ExchangeError).code).toMatch(/^(UND_ERR_SOCKET|ECONNRESET)$/);
 
-    const refused = await exchange(agent, { url: "http://127.0.0.1:1/api/orgUnit", method: "GET", headers, timeoutMs: 10_000 }).catch((e: unknown) => e);
+    const refused = await exchange(agent, { ...splitUrl("http://127.0.0.1:1/api/orgUnit"), method: "GET", headers, timeoutMs: 10_000 }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: "ECONNREFUSED", timedOut: false });
     expect((refused as ExchangeError).message).toMatch(/^ECONNREFUSED: /);
   });

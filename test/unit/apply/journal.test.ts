@@ -2,24 +2,13 @@ import { describe, expect, it } from "vitest";
 import { seededRandom } from "../random.js";
 import type { StateResource } from "../../../src/model/index.js";
 import { WorkingState } from "../../../src/apply/journal.js";
-import { attributesSha256, MemoryStateBackend, newState } from "../../../src/state/index.js";
+import { orgUnitResource } from "../state/conformance.js";
+import { MemoryStateBackend, newState } from "../../../src/state/index.js";
 
 const TOP = "aaaaaaaa-0000-4000-8000-000000000000";
 
 function unit(n: number, name = `Enhed ${n}`): StateResource {
-  const uuid = `bbbbbbbb-0000-4000-8000-${String(n).padStart(12, "0")}`;
-  const attributes = { Uuid: uuid, Name: name, ParentOrgUnitUuid: TOP } as unknown as StateResource["attributes"];
-  return {
-    address: `orgunit/${uuid}`,
-    kind: "orgunit",
-    uuid,
-    name,
-    attributes,
-    attributes_sha256: attributesSha256(attributes),
-    applied_at: "2025-01-02T03:04:05.000Z",
-    confirmed: false,
-    origin: "created",
-  };
+  return orgUnitResource(n, name, TOP);
 }
 
 function working(resources: StateResource[] = []): WorkingState {

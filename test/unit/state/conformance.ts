@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LockError, StateError } from "../../../src/errors/index.js";
-import type { StateFile } from "../../../src/model/index.js";
+import type { StateFile, StateResource } from "../../../src/model/index.js";
 import {
   attributesSha256,
   newState,
@@ -34,6 +34,23 @@ export const TEST_IDENTITY: StateIdentity = {
   cvr: "12345678",
   admin_top_uuid: "aaaaaaaa-0000-4000-8000-000000000001",
 };
+
+/** An org unit as recorded by a created write; `n` gives it a uuid easy to tell apart. */
+export function orgUnitResource(n: number, name: string, parent: string = TEST_IDENTITY.admin_top_uuid): StateResource {
+  const uuid = `bbbbbbbb-0000-4000-8000-${String(n).padStart(12, "0")}`;
+  const attributes = { Uuid: uuid, Name: name, ParentOrgUnitUuid: parent } as StateResource["attributes"];
+  return {
+    address: `orgunit/${uuid}`,
+    kind: "orgunit",
+    uuid,
+    name,
+    attributes,
+    attributes_sha256: attributesSha256(attributes),
+    applied_at: "2025-01-02T03:04:05.000Z",
+    confirmed: false,
+    origin: "created",
+  };
+}
 
 export function sampleState(lineage = "0b8f6e2c-1d2e-4f3a-9b4c-5d6e7f8a9b0c"): StateFile {
   const s = newState({ lineage, ...TEST_IDENTITY, tool_version: "0.1.0" });

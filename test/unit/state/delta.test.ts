@@ -1,23 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../random.js";
 import type { PendingWrite, StateFile, StateResource } from "../../../src/model/index.js";
-import { applyDelta, attributesSha256, diffStates, encodeDelta, replayJournal, sealResource, sealValue } from "../../../src/state/index.js";
-import { sampleState } from "./conformance.js";
+import { applyDelta, diffStates, encodeDelta, replayJournal, sealResource, sealValue } from "../../../src/state/index.js";
+import { orgUnitResource, sampleState } from "./conformance.js";
 
 function resource(n: number, name: string): StateResource {
-  const uuid = `bbbbbbbb-0000-4000-8000-${String(n).padStart(12, "0")}`;
-  const attributes = { Uuid: uuid, Name: name, ParentOrgUnitUuid: "aaaaaaaa-0000-4000-8000-000000000001" };
-  return sealResource({
-    address: `orgunit/${uuid}`,
-    kind: "orgunit",
-    uuid,
-    name,
-    attributes,
-    attributes_sha256: attributesSha256(attributes),
-    applied_at: "2025-01-02T03:04:05.000Z",
-    confirmed: false,
-    origin: "created",
-  });
+  return sealResource(orgUnitResource(n, name));
 }
 
 function entry(n: number): PendingWrite {
